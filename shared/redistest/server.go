@@ -188,11 +188,11 @@ func commandCalls(ctx context.Context, c redis.Cmdable) (map[string]int64, error
 }
 
 // CallsDelta returns after-before per command, leaving out zero deltas and
-// the INFO/CONFIG commands used to measure.
+// the INFO/HELLO/CLIENT/CONFIG commands used to measure.
 func CallsDelta(before, after map[string]int64) map[string]int64 {
 	d := map[string]int64{}
 	for k, v := range after {
-		if k == "info" || strings.HasPrefix(k, "config") {
+		if k == "info" || k == "hello" || strings.HasPrefix(k, "client") || strings.HasPrefix(k, "config") {
 			continue
 		}
 		if n := v - before[k]; n != 0 {
@@ -211,6 +211,11 @@ func (s *Server) logTail() string {
 }
 
 func ping(addr string) error {
+	conn, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+	if err != nil {
+		return err
+	}
+	_ = conn.Close()
 	c := redis.NewClient(&redis.Options{Addr: addr, DialTimeout: 200 * time.Millisecond, MaxRetries: -1, PoolSize: 1})
 	defer c.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)

@@ -1,0 +1,160 @@
+package ratelimit
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Bounds on policies; they keep every number in the script exact.
+const (
+	MinPeriod   = time.Millisecond
+	MaxPeriod   = 366 * 24 * time.Hour
+	MaxBurst    = 1_000_000_000
+	MaxCost     = 1_000_000
+	MaxPolicies = 16
+)
+
+// ErrInvalidPolicy is wrapped by every policy validation error.
+var ErrInvalidPolicy = errors.New("invalid rate-limit policy")
+
+// Policy is one limit applied to a subject. See the package documentation for
+// the exact meaning of Rate, Period and Burst.
+type Policy struct {
+	Name   string        // [a-z0-9_-], 1 to 32 bytes; part of the key and the headers
+	Rate   int64         // requests per Period, sustained
+	Period time.Duration // at least MinPeriod
+	Burst  int64         // requests admitted at once; at least 1
+}
+
+var nameRE = regexp.MustCompile(`^[a-z0-9_-]{1,32}$`)
+
+// Validate reports the first invalid field of p, naming it.
+func (p Policy) Validate() error {
+	switch {
+	case !nameRE.MatchString(p.Name):
+		return fmt.Errorf("%w: name %q: want 1-32 characters of a-z, 0-9, '_' or '-'", ErrInvalidPolicy, p.Name)
+	case p.Rate <= 0:
+		return fmt.Errorf("%w %q: rate %d: must be at least 1", ErrInvalidPolicy, p.Name, p.Rate)
+	case p.Period < MinPeriod:
+		return fmt.Errorf("%w %q: period %v: must be at least %v", ErrInvalidPolicy, p.Name, p.Period, MinPeriod)
+	case p.Period > MaxPeriod:
+		return fmt.Errorf("%w %q: period %v: must be at most %v", ErrInvalidPolicy, p.Name, p.Period, MaxPeriod)
+	case p.Period/time.Microsecond < time.Duration(p.Rate):
+		return fmt.Errorf("%w %q: rate %d per %v: more than one request per microsecond", ErrInvalidPolicy, p.Name, p.Rate, p.Period)
+	case p.Burst < 1:
+		return fmt.Errorf("%w %q: burst %d: must be at least 1", ErrInvalidPolicy, p.Name, p.Burst)
+	case p.Burst > MaxBurst:
+		return fmt.Errorf("%w %q: burst %d: must be at most %d", ErrInvalidPolicy, p.Name, p.Burst, MaxBurst)
+	}
+	return nil
+}
+
+// Interval is the emission interval period/rate: one request's worth of time.
+func (p Policy) Interval() time.Duration { return p.Period / time.Duration(p.Rate) }
+
+// intervalMicros is period/rate in microseconds, fractional.
+func (p Policy) intervalMicros() float64 {
+	return float64(p.Period) / float64(time.Microsecond) / float64(p.Rate)
+}
+
+// String renders p in the RATE_LIMITS format.
+func (p Policy) String() string {
+	s := fmt.Sprintf("%s=%d/%s", p.Name, p.Rate, formatPeriod(p.Period))
+	if p.Burst != p.Rate {
+		s += ":" + strconv.FormatInt(p.Burst, 10)
+	}
+	return s
+}
+
+// ValidatePolicies checks each policy and that names are unique.
+func ValidatePolicies(ps []Policy) error {
+	if len(ps) > MaxPolicies {
+		return fmt.Errorf("%w: %d policies, the limit is %d", ErrInvalidPolicy, len(ps), MaxPolicies)
+	}
+	seen := map[string]bool{}
+	for _, p := range ps {
+		if err := p.Validate(); err != nil {
+			return err
+		}
+		if seen[p.Name] {
+			return fmt.Errorf("%w: name %q appears twice", ErrInvalidPolicy, p.Name)
+		}
+		seen[p.Name] = true
+	}
+	return nil
+}
+
+// ParsePolicies parses a comma-separated list of name=rate/period[:burst].
+// An empty string yields no policies. Errors say which entry is wrong and why.
+func ParsePolicies(s string) ([]Policy, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, nil
+	}
+	var out []Policy
+	for i, entry := range strings.Split(s, ",") {
+		p, err := parsePolicy(strings.TrimSpace(entry))
+		if err != nil {
+			return nil, fmt.Errorf("entry %d %q: %w", i+1, strings.TrimSpace(entry), err)
+		}
+		out = append(out, p)
+	}
+	if err := ValidatePolicies(out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func parsePolicy(e string) (Policy, error) {
+	const want = "want name=rate/period[:burst], e.g. per_minute=100/1m:20"
+	name, spec, ok := strings.Cut(e, "=")
+	if !ok {
+		return Policy{}, fmt.Errorf("%w: missing '=': %s", ErrInvalidPolicy, want)
+	}
+	rateS, rest, ok := strings.Cut(spec, "/")
+	if !ok {
+		return Policy{}, fmt.Errorf("%w: missing '/': %s", ErrInvalidPolicy, want)
+	}
+	periodS, burstS, hasBurst := strings.Cut(rest, ":")
+	p := Policy{Name: strings.TrimSpace(name)}
+	var err error
+	if p.Rate, err = strconv.ParseInt(strings.TrimSpace(rateS), 10, 64); err != nil {
+		return Policy{}, fmt.Errorf("%w: rate %q is not a whole number", ErrInvalidPolicy, rateS)
+	}
+	if p.Period, err = parsePeriod(strings.TrimSpace(periodS)); err != nil {
+		return Policy{}, err
+	}
+	p.Burst = p.Rate
+	if hasBurst {
+		if p.Burst, err = strconv.ParseInt(strings.TrimSpace(burstS), 10, 64); err != nil {
+			return Policy{}, fmt.Errorf("%w: burst %q is not a whole number", ErrInvalidPolicy, burstS)
+		}
+	}
+	return p, p.Validate()
+}
+
+func parsePeriod(s string) (time.Duration, error) {
+	if d, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.ParseInt(d, 10, 64)
+		if err != nil || n < 1 || n > 366 {
+			return 0, fmt.Errorf("%w: period %q: days must be a whole number from 1 to 366", ErrInvalidPolicy, s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("%w: period %q is not a duration such as 1s, 1m, 1h or 1d", ErrInvalidPolicy, s)
+	}
+	return d, nil
+}
+
+func formatPeriod(d time.Duration) string {
+	if d%(24*time.Hour) == 0 {
+		return strconv.FormatInt(int64(d/(24*time.Hour)), 10) + "d"
+	}
+	return d.String()
+}
