@@ -10,14 +10,17 @@
 --   ARGV[first_arg+2*(i-1)+1]  burst of policy i (requests admitted at once)
 --   cost                       requests this call spends (0 = peek)
 --   now                        Redis TIME in microseconds since 2025-01-01
---                              (see now_us below; small numbers keep doubles exact)
+--                              (see clock below; small numbers keep doubles exact)
 -- Either every policy admits and every key is charged, or nothing is written.
 -- Returns {allowed (1|0), first denying policy (1-based, 0 if none), then per
 -- policy: remaining, retry_after_us (-1 = never: cost > burst), reset_after_us}.
 -- When the call is denied, an admitting policy reports its uncharged state.
-local function now_us()
+-- clock() returns Redis TIME as (microseconds since 2025-01-01, unix seconds,
+-- unix milliseconds).
+local function clock()
   local t = redis.call('TIME')
-  return (tonumber(t[1]) - 1735689600) * 1000000 + tonumber(t[2])
+  local sec, usec = tonumber(t[1]), tonumber(t[2])
+  return (sec - 1735689600) * 1000000 + usec, sec, sec * 1000 + math.floor(usec / 1000)
 end
 
 -- floor that forgives the float error of a quotient that should be whole

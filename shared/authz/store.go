@@ -1,0 +1,186 @@
+package authz
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/lambdis/lambdis/shared/keys"
+	"github.com/lambdis/lambdis/shared/ratelimit"
+	"github.com/redis/go-redis/v9"
+)
+
+// Module is the key module of revocation state:
+// <prefix>:auth:{<user tag>}:revoked and :nbf.
+const Module = "auth"
+
+// Defaults of StoreConfig.
+const DefaultMaxTokenTTL = 24 * time.Hour
+
+// Reason says why a decision went the way it did.
+type Reason string
+
+// The reasons of a Decision.
+const (
+	ReasonOK          Reason = "ok"
+	ReasonRevoked     Reason = "revoked"      // the token itself was revoked
+	ReasonCutoff      Reason = "cutoff"       // issued at or before the subject's revoke-all
+	ReasonRateLimited Reason = "rate_limited" // a policy denies; Limit says which
+)
+
+// Decision is the authorizer's verdict from one script call.
+type Decision struct {
+	Reason Reason
+	// Limit is the rate-limit state; empty when the token was revoked or cut
+	// off (those never reach the limiter and spend no budget).
+	Limit ratelimit.Decision
+}
+
+// StoreConfig bounds how long revocation state lives.
+type StoreConfig struct {
+	// Leeway is the clock-skew allowance of token verification; revocations
+	// last for the token's remaining lifetime plus Leeway.
+	Leeway time.Duration
+	// MaxTokenTTL is the longest token lifetime (exp - iat) the authorizer
+	// accepts; a revoke-all cut-off lasts MaxTokenTTL + Leeway, by which time
+	// every token it rejects has expired.
+	MaxTokenTTL time.Duration
+}
+
+// Store keeps revocations and makes the one-round-trip decision.
+type Store struct {
+	rdb  redis.Scripter
+	keys keys.Builder
+	cfg  StoreConfig
+}
+
+// NewStore returns a Store; zero config fields take their defaults.
+func NewStore(rdb redis.Scripter, kb keys.Builder, cfg StoreConfig) (*Store, error) {
+	if cfg.MaxTokenTTL == 0 {
+		cfg.MaxTokenTTL = DefaultMaxTokenTTL
+	}
+	if cfg.Leeway < 0 || cfg.Leeway > MaxLeeway {
+		return nil, fmt.Errorf("authz: leeway %v: must be from 0 to %v", cfg.Leeway, MaxLeeway)
+	}
+	if cfg.MaxTokenTTL < time.Second {
+		return nil, fmt.Errorf("authz: max token ttl %v: must be at least 1s", cfg.MaxTokenTTL)
+	}
+	return &Store{rdb: rdb, keys: kb, cfg: cfg}, nil
+}
+
+// Config returns the store's effective configuration.
+func (s *Store) Config() StoreConfig { return s.cfg }
+
+func (s *Store) authKeys(sub string) (revoked, nbf string, err error) {
+	tag := UserTag(sub)
+	if revoked, err = s.keys.Key(Module, tag, "revoked"); err != nil {
+		return "", "", err
+	}
+	nbf, err = s.keys.Key(Module, tag, "nbf")
+	return revoked, nbf, err
+}
+
+// DecideToken checks, in one script call, that the token is not revoked, was
+// issued after the subject's last revoke-all, and is within every policy
+// (charging cost to each, all or nothing). The policies apply to the subject.
+func (s *Store) DecideToken(ctx context.Context, c Claims, cost int64, policies []ratelimit.Policy) (Decision, error) {
+	if c.Subject == "" {
+		return Decision{}, errors.New("authz: decide: token has no subject")
+	}
+	if c.IssuedAt.IsZero() {
+		return Decision{}, errors.New("authz: decide: token has no iat")
+	}
+	revoked, nbf, err := s.authKeys(c.Subject)
+	if err != nil {
+		return Decision{}, fmt.Errorf("authz: decide: %w", err)
+	}
+	member := ""
+	if c.ID != "" {
+		member = tokenID(c.Issuer, c.ID)
+	}
+	return s.decide(ctx, UserTag(c.Subject), []string{revoked, nbf}, []any{2, member, c.IssuedAt.Unix()}, cost, policies)
+}
+
+// DecideAnonymous rate-limits an anonymous caller by source IP.
+func (s *Store) DecideAnonymous(ctx context.Context, ip string, cost int64, policies []ratelimit.Policy) (Decision, error) {
+	tag, err := IPTag(ip)
+	if err != nil {
+		return Decision{}, err
+	}
+	return s.decide(ctx, tag, nil, []any{0, "", 0}, cost, policies)
+}
+
+func (s *Store) decide(ctx context.Context, tag string, authKeys []string, head []any, cost int64, policies []ratelimit.Policy) (Decision, error) {
+	if err := ratelimit.ValidatePolicies(policies); err != nil {
+		return Decision{}, fmt.Errorf("authz: decide: %w", err)
+	}
+	rl, err := ratelimit.StateKeys(s.keys, tag, policies)
+	if err != nil {
+		return Decision{}, fmt.Errorf("authz: decide: %w", err)
+	}
+	args, err := ratelimit.Args(cost, policies)
+	if err != nil {
+		return Decision{}, fmt.Errorf("authz: decide: %w", err)
+	}
+	reply, err := decideScript.Run(ctx, s.rdb, append(authKeys, rl...), append(head, args...)...).Slice()
+	if err != nil {
+		return Decision{}, fmt.Errorf("authz: decide %s: %w", tag, err)
+	}
+	if len(reply) == 0 {
+		return Decision{}, errors.New("authz: decide: empty reply")
+	}
+	switch code, _ := reply[0].(int64); code {
+	case 1:
+		return Decision{Reason: ReasonRevoked}, nil
+	case 2:
+		return Decision{Reason: ReasonCutoff}, nil
+	case 0, 3:
+		d, err := ratelimit.ParseReply(reply[1:], policies)
+		if err != nil {
+			return Decision{}, fmt.Errorf("authz: decide: %w", err)
+		}
+		if code == 3 {
+			return Decision{Reason: ReasonRateLimited, Limit: d}, nil
+		}
+		return Decision{Reason: ReasonOK, Limit: d}, nil
+	default:
+		return Decision{}, fmt.Errorf("authz: decide: unknown reason %v", reply[0])
+	}
+}
+
+// Revoke denies the token (iss, jti) of sub until exp plus leeway. Revoking
+// an expired or already revoked token succeeds and changes nothing.
+func (s *Store) Revoke(ctx context.Context, sub, iss, jti string, exp time.Time) error {
+	if sub == "" || jti == "" {
+		return errors.New("authz: revoke: token needs a sub and a jti")
+	}
+	revoked, _, err := s.authKeys(sub)
+	if err != nil {
+		return fmt.Errorf("authz: revoke: %w", err)
+	}
+	until := exp.Add(s.cfg.Leeway).UnixMilli()
+	if err := revokeScript.Run(ctx, s.rdb, []string{revoked}, tokenID(iss, jti), until).Err(); err != nil {
+		return fmt.Errorf("authz: revoke token of %s: %w", UserTag(sub), err)
+	}
+	return nil
+}
+
+// RevokeAll rejects every token of sub issued at or before now (Redis time,
+// whole seconds: a token minted in the same second is rejected too). It
+// returns the cut-off.
+func (s *Store) RevokeAll(ctx context.Context, sub string) (time.Time, error) {
+	if sub == "" {
+		return time.Time{}, errors.New("authz: revoke-all: empty subject")
+	}
+	_, nbf, err := s.authKeys(sub)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("authz: revoke-all: %w", err)
+	}
+	ttl := (s.cfg.MaxTokenTTL + s.cfg.Leeway).Milliseconds()
+	sec, err := revokeAllScript.Run(ctx, s.rdb, []string{nbf}, ttl).Int64()
+	if err != nil {
+		return time.Time{}, fmt.Errorf("authz: revoke-all of %s: %w", UserTag(sub), err)
+	}
+	return time.Unix(sec, 0), nil
+}

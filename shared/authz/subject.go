@@ -1,0 +1,37 @@
+package authz
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/netip"
+	"strconv"
+
+	"github.com/lambdis/lambdis/shared/keys"
+)
+
+// UserTag returns the hash tag of a token subject: "u:<sub>" when sub is
+// short and safe as a tag, otherwise "uh:<sha256 hex>", so that whatever a
+// token's sub holds (braces, spaces, 256 bytes) it maps to one valid tag.
+func UserTag(sub string) string {
+	if len(sub) <= 200 && keys.ValidateTag(sub) == nil {
+		return "u:" + sub
+	}
+	h := sha256.Sum256([]byte(sub))
+	return "uh:" + hex.EncodeToString(h[:])
+}
+
+// IPTag returns the hash tag of an anonymous caller's source IP.
+func IPTag(ip string) (string, error) {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return "", fmt.Errorf("authz: source ip %q: %w", ip, err)
+	}
+	return "ip:" + a.Unmap().String(), nil
+}
+
+// tokenID is the revocation member of (iss, jti): length-prefixed so that no
+// two pairs share one id.
+func tokenID(iss, jti string) string {
+	return strconv.Itoa(len(iss)) + ":" + iss + ":" + jti
+}
