@@ -1,0 +1,212 @@
+package revocation
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/lambdis/lambdis/shared/apigw"
+	"github.com/lambdis/lambdis/shared/authz"
+	"github.com/lambdis/lambdis/shared/telemetry"
+)
+
+// DefaultAdminScope lets a caller revoke other subjects' tokens.
+const DefaultAdminScope = "admin"
+
+// MaxBody bounds a revoke request body.
+const MaxBody = 16 << 10
+
+type verifier interface {
+	Verify(ctx context.Context, token string) (authz.Claims, error)
+}
+
+type store interface {
+	Revoke(ctx context.Context, sub, iss, jti string, exp time.Time) error
+	RevokeAll(ctx context.Context, sub string) (time.Time, error)
+}
+
+// Handler serves the revoke routes.
+type Handler struct {
+	Verifier     verifier
+	Store        store
+	AdminScope   string
+	StoreTimeout time.Duration
+	Log          *slog.Logger
+}
+
+// RevokeRequest is the body of POST /tokens/revoke.
+type RevokeRequest struct {
+	Token string `json:"token,omitempty"`
+}
+
+// RevokeResponse answers POST /tokens/revoke.
+type RevokeResponse struct {
+	Revoked bool   `json:"revoked"`
+	Subject string `json:"sub"`
+	TokenID string `json:"jti,omitempty"`
+	// Until is when the entry stops mattering (the token's expiry); empty
+	// when the token had already expired and nothing needed doing.
+	Until string `json:"until,omitempty"`
+}
+
+// RevokeAllResponse answers POST /users/{sub}/revoke-all.
+type RevokeAllResponse struct {
+	Subject   string `json:"sub"`
+	NotBefore string `json:"not_before"` // tokens issued at or before it are rejected
+}
+
+// Handle routes a proxy request.
+func (h *Handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+	log := telemetry.WithRequest(ctx, h.Log)
+	var resp events.APIGatewayProxyResponse
+	switch {
+	case req.HTTPMethod != "POST":
+		resp = apigw.ProblemResponse(apigw.TypeMethodNotAllowed.New("Use POST."))
+	case req.Resource == "/tokens/revoke" || req.Path == "/tokens/revoke":
+		resp = h.revoke(ctx, log, req)
+	case req.Resource == "/users/{sub}/revoke-all" || strings.HasSuffix(req.Path, "/revoke-all"):
+		resp = h.revokeAll(ctx, log, req)
+	default:
+		resp = apigw.ProblemResponse(apigw.TypeNotFound.New("No such route."))
+	}
+	return apigw.WithRateLimitHeaders(req, resp), nil
+}
+
+func (h *Handler) revoke(ctx context.Context, log *slog.Logger, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
+	caller, err := apigw.Caller(req)
+	if err != nil || caller.Anonymous || caller.Subject == "" {
+		return apigw.Unauthorized("A bearer token is required.")
+	}
+	var body RevokeRequest
+	if strings.TrimSpace(req.Body) != "" {
+		if err := apigw.DecodeJSON(req, MaxBody, &body); err != nil {
+			return apigw.DecodeError(err)
+		}
+	}
+	raw, own := body.Token, body.Token == ""
+	if own {
+		hdr := header(req, "Authorization")
+		if raw, err = authz.BearerToken(hdr); err != nil {
+			return apigw.Unauthorized("A bearer token is required.")
+		}
+	} else if len(raw) > authz.MaxTokenBytes {
+		return apigw.BadRequest("token: too long")
+	}
+	claims, err := h.Verifier.Verify(ctx, raw)
+	var te *authz.TokenError
+	switch {
+	case err == nil:
+	case errors.As(err, &te) && te.Reason == authz.ReasonExpired && !own:
+		// An expired token is revoked already; RFC 7009 answers 200 for it.
+		log.Info("revoke: token already expired")
+		return apigw.JSON(200, RevokeResponse{Revoked: true, Subject: caller.Subject})
+	case errors.Is(err, authz.ErrKeysUnavailable):
+		log.Error("revoke: signing keys unavailable", "error", err.Error())
+		return apigw.ProblemResponse(apigw.TypeStoreUnavailable.New("The signing keys could not be fetched; try again."))
+	case own:
+		return apigw.Unauthorized("The presenting token is not valid.")
+	default:
+		return apigw.BadRequest("token: not a valid token for this API (" + reason(err) + ")")
+	}
+	if claims.Subject != caller.Subject && !caller.HasScope(h.adminScope()) {
+		return apigw.Forbidden("Only the token's subject or a caller with the " + h.adminScope() + " scope may revoke it.")
+	}
+	if claims.ID == "" {
+		return apigw.BadRequest("token: it has no jti, so it cannot be revoked alone; use POST /users/{sub}/revoke-all")
+	}
+	sctx, cancel := h.storeContext(ctx)
+	defer cancel()
+	if err := h.Store.Revoke(sctx, claims.Subject, claims.Issuer, claims.ID, claims.ExpiresAt); err != nil {
+		log.Error("revoke: store write failed", "error", err.Error(), "sub", claims.Subject, "jti", claims.ID)
+		return apigw.ProblemResponse(apigw.TypeStoreUnavailable.New("The revocation was not stored; try again."))
+	}
+	log.Info("revoked token", "sub", claims.Subject, "jti", claims.ID, "by", caller.Subject)
+	return apigw.JSON(200, RevokeResponse{
+		Revoked: true, Subject: claims.Subject, TokenID: claims.ID,
+		Until: claims.ExpiresAt.UTC().Format(time.RFC3339),
+	})
+}
+
+func (h *Handler) revokeAll(ctx context.Context, log *slog.Logger, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
+	caller, err := apigw.Caller(req)
+	if err != nil || caller.Anonymous || caller.Subject == "" {
+		return apigw.Unauthorized("A bearer token is required.")
+	}
+	if strings.TrimSpace(req.Body) != "" {
+		var empty struct{}
+		if err := apigw.DecodeJSON(req, MaxBody, &empty); err != nil {
+			return apigw.DecodeError(err)
+		}
+	}
+	sub := req.PathParameters["sub"]
+	if err := validSubject(sub); err != nil {
+		return apigw.BadRequest("sub: " + err.Error())
+	}
+	if sub != caller.Subject && !caller.HasScope(h.adminScope()) {
+		return apigw.Forbidden("Only the subject itself or a caller with the " + h.adminScope() + " scope may revoke all its tokens.")
+	}
+	sctx, cancel := h.storeContext(ctx)
+	defer cancel()
+	cut, err := h.Store.RevokeAll(sctx, sub)
+	if err != nil {
+		log.Error("revoke-all: store write failed", "error", err.Error(), "sub", sub)
+		return apigw.ProblemResponse(apigw.TypeStoreUnavailable.New("The revocation was not stored; try again."))
+	}
+	log.Info("revoked all tokens", "sub", sub, "by", caller.Subject, "not_before", cut.Unix())
+	return apigw.JSON(200, RevokeAllResponse{Subject: sub, NotBefore: cut.UTC().Format(time.RFC3339)})
+}
+
+func (h *Handler) adminScope() string {
+	if h.AdminScope == "" {
+		return DefaultAdminScope
+	}
+	return h.AdminScope
+}
+
+func (h *Handler) storeContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if h.StoreTimeout <= 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, h.StoreTimeout)
+}
+
+func validSubject(sub string) error {
+	switch {
+	case sub == "":
+		return errors.New("empty")
+	case len(sub) > 256:
+		return errors.New("longer than 256 bytes")
+	}
+	for _, r := range sub {
+		if unicode.IsControl(r) || r == unicode.ReplacementChar {
+			return errors.New("control characters or invalid UTF-8")
+		}
+	}
+	return nil
+}
+
+func reason(err error) string {
+	var te *authz.TokenError
+	if errors.As(err, &te) {
+		return te.Reason
+	}
+	return "invalid"
+}
+
+func header(req events.APIGatewayProxyRequest, name string) string {
+	for k, v := range req.Headers {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	for k, vs := range req.MultiValueHeaders {
+		if strings.EqualFold(k, name) && len(vs) == 1 {
+			return vs[0]
+		}
+	}
+	return ""
+}
