@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
+
+	"github.com/lambdis/lambdis/shared/envvar"
 
 	"github.com/lambdis/lambdis/shared/secrets"
 )
@@ -32,4 +35,16 @@ func VerifierFromEnv(ctx context.Context, getenv func(string) string, sm secrets
 		return nil, fmt.Errorf("authz: JWT configuration: %w", err)
 	}
 	return v, nil
+}
+
+// EnvMaxTokenTTL names the longest token lifetime accepted (see StoreConfig).
+const EnvMaxTokenTTL = "AUTHZ_MAX_TOKEN_TTL"
+
+// MaxTokenTTLFromEnv reads AUTHZ_MAX_TOKEN_TTL: a duration from 1m to 90 days
+// (default 24h), or 0 for Unbounded.
+func MaxTokenTTLFromEnv(get func(string) string) (time.Duration, error) {
+	if v := envvar.String(get, EnvMaxTokenTTL, ""); v == "0" || v == "0s" {
+		return Unbounded, nil
+	}
+	return envvar.Duration(get, EnvMaxTokenTTL, DefaultMaxTokenTTL, time.Minute, 90*24*time.Hour)
 }

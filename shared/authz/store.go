@@ -18,6 +18,10 @@ const Module = "auth"
 // Defaults of StoreConfig.
 const DefaultMaxTokenTTL = 24 * time.Hour
 
+// Unbounded as StoreConfig.MaxTokenTTL accepts tokens of any lifetime; a
+// revoke-all cut-off is then kept forever.
+const Unbounded time.Duration = -1
+
 // Reason says why a decision went the way it did.
 type Reason string
 
@@ -44,7 +48,7 @@ type StoreConfig struct {
 	Leeway time.Duration
 	// MaxTokenTTL is the longest token lifetime (exp - iat) the authorizer
 	// accepts; a revoke-all cut-off lasts MaxTokenTTL + Leeway, by which time
-	// every token it rejects has expired.
+	// every token it rejects has expired. Unbounded keeps cut-offs forever.
 	MaxTokenTTL time.Duration
 }
 
@@ -63,7 +67,7 @@ func NewStore(rdb redis.Scripter, kb keys.Builder, cfg StoreConfig) (*Store, err
 	if cfg.Leeway < 0 || cfg.Leeway > MaxLeeway {
 		return nil, fmt.Errorf("authz: leeway %v: must be from 0 to %v", cfg.Leeway, MaxLeeway)
 	}
-	if cfg.MaxTokenTTL < time.Second {
+	if cfg.MaxTokenTTL != Unbounded && cfg.MaxTokenTTL < time.Second {
 		return nil, fmt.Errorf("authz: max token ttl %v: must be at least 1s", cfg.MaxTokenTTL)
 	}
 	return &Store{rdb: rdb, keys: kb, cfg: cfg}, nil
@@ -177,7 +181,10 @@ func (s *Store) RevokeAll(ctx context.Context, sub string) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, fmt.Errorf("authz: revoke-all: %w", err)
 	}
-	ttl := (s.cfg.MaxTokenTTL + s.cfg.Leeway).Milliseconds()
+	ttl := int64(0) // kept forever
+	if s.cfg.MaxTokenTTL != Unbounded {
+		ttl = (s.cfg.MaxTokenTTL + s.cfg.Leeway).Milliseconds()
+	}
 	sec, err := revokeAllScript.Run(ctx, s.rdb, []string{nbf}, ttl).Int64()
 	if err != nil {
 		return time.Time{}, fmt.Errorf("authz: revoke-all of %s: %w", UserTag(sub), err)

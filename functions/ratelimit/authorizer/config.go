@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/lambdis/lambdis/shared/authz"
 	"github.com/lambdis/lambdis/shared/envvar"
 	"github.com/lambdis/lambdis/shared/ratelimit"
 )
@@ -13,7 +14,7 @@ import (
 const (
 	EnvRateLimits          = "RATE_LIMITS"
 	EnvRateLimitsAnonymous = "RATE_LIMITS_ANONYMOUS"
-	EnvMaxTokenTTL         = "AUTHZ_MAX_TOKEN_TTL"
+	EnvMaxTokenTTL         = authz.EnvMaxTokenTTL
 	EnvRedisTimeout        = "AUTHZ_REDIS_TIMEOUT"
 	EnvRateLimitFailOpen   = "AUTHZ_RATELIMIT_FAIL_OPEN"
 	EnvRevocationFailOpen  = "AUTHZ_REVOCATION_FAIL_OPEN"
@@ -30,7 +31,8 @@ type Config struct {
 	// none means anonymous requests are rejected (401).
 	AnonymousPolicies []ratelimit.Policy
 	// MaxTokenTTL is the longest lifetime (exp - iat) accepted; it bounds how
-	// long a revoke-all cut-off must be kept.
+	// long a revoke-all cut-off must be kept. authz.Unbounded (from "0")
+	// accepts any lifetime and keeps cut-offs forever.
 	MaxTokenTTL time.Duration
 	// RedisTimeout bounds the decision's round trip.
 	RedisTimeout time.Duration
@@ -52,7 +54,7 @@ func ConfigFromEnv(get envvar.Getenv) (Config, error) {
 	if c.AnonymousPolicies, err = ratelimit.ParsePolicies(rawAnon); err != nil {
 		return Config{}, envvar.Wrap(EnvRateLimitsAnonymous, rawAnon, err)
 	}
-	if c.MaxTokenTTL, err = envvar.Duration(get, EnvMaxTokenTTL, 24*time.Hour, time.Minute, 90*24*time.Hour); err != nil {
+	if c.MaxTokenTTL, err = authz.MaxTokenTTLFromEnv(get); err != nil {
 		return Config{}, err
 	}
 	if c.RedisTimeout, err = envvar.Duration(get, EnvRedisTimeout, 150*time.Millisecond, time.Millisecond, 10*time.Second); err != nil {
@@ -75,7 +77,7 @@ func (c Config) Validate() error {
 	if err := ratelimit.ValidatePolicies(c.AnonymousPolicies); err != nil {
 		return fmt.Errorf("authorizer: anonymous policies: %w", err)
 	}
-	if c.MaxTokenTTL <= 0 || c.RedisTimeout <= 0 {
+	if (c.MaxTokenTTL <= 0 && c.MaxTokenTTL != authz.Unbounded) || c.RedisTimeout <= 0 {
 		return fmt.Errorf("authorizer: MaxTokenTTL and RedisTimeout must be positive")
 	}
 	return nil

@@ -75,7 +75,7 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayCustomAuthori
 	if claims.IssuedAt.IsZero() {
 		return h.unauthorized(log, "missing_iat", errors.New("token has no iat: revoke-all could not apply to it"))
 	}
-	if life := claims.ExpiresAt.Sub(claims.IssuedAt); life > h.Config.MaxTokenTTL {
+	if life := claims.ExpiresAt.Sub(claims.IssuedAt); h.Config.MaxTokenTTL != authz.Unbounded && life > h.Config.MaxTokenTTL {
 		return h.unauthorized(log, "lifetime_too_long", errors.New("token lifetime "+life.String()+" exceeds "+EnvMaxTokenTTL))
 	}
 

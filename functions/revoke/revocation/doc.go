@@ -3,6 +3,7 @@
 //
 //	POST /tokens/revoke              body {} or {"token": "<jwt>"}
 //	POST /users/{sub}/revoke-all
+//	GET  /tokens/self                the caller as the API sees it
 //
 // Without a body token the presenting token (the request's Authorization
 // header) is revoked. A body token must verify (signature, issuer, audience;

@@ -63,17 +63,50 @@ type RevokeAllResponse struct {
 func (h *Handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
 	log := telemetry.WithRequest(ctx, h.Log)
 	var resp events.APIGatewayProxyResponse
-	switch {
-	case req.HTTPMethod != "POST":
-		resp = apigw.ProblemResponse(apigw.TypeMethodNotAllowed.New("Use POST."))
-	case req.Resource == "/tokens/revoke" || req.Path == "/tokens/revoke":
-		resp = h.revoke(ctx, log, req)
-	case req.Resource == "/users/{sub}/revoke-all" || strings.HasSuffix(req.Path, "/revoke-all"):
-		resp = h.revokeAll(ctx, log, req)
+	route, method := req.Resource, "POST"
+	switch route {
+	case "/tokens/self":
+		method = "GET"
+	case "/tokens/revoke", "/users/{sub}/revoke-all":
 	default:
-		resp = apigw.ProblemResponse(apigw.TypeNotFound.New("No such route."))
+		return apigw.ProblemResponse(apigw.TypeNotFound.New("No such route.")), nil
+	}
+	switch {
+	case req.HTTPMethod != method:
+		resp = apigw.ProblemResponse(apigw.TypeMethodNotAllowed.New("Use " + method + "."))
+		resp.Headers["Allow"] = method
+	case route == "/tokens/self":
+		resp = h.self(req)
+	case route == "/tokens/revoke":
+		resp = h.revoke(ctx, log, req)
+	default:
+		resp = h.revokeAll(ctx, log, req)
 	}
 	return apigw.WithRateLimitHeaders(req, resp), nil
+}
+
+// SelfResponse answers GET /tokens/self: the caller as the API sees it.
+type SelfResponse struct {
+	Subject   string   `json:"sub"`
+	Issuer    string   `json:"iss,omitempty"`
+	TokenID   string   `json:"jti,omitempty"`
+	Scopes    []string `json:"scopes"`
+	Anonymous bool     `json:"anonymous"`
+}
+
+func (h *Handler) self(req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
+	caller, err := apigw.Caller(req)
+	if err != nil {
+		return apigw.Internal()
+	}
+	scopes := caller.Scopes
+	if scopes == nil {
+		scopes = []string{}
+	}
+	return apigw.JSON(200, SelfResponse{
+		Subject: caller.Subject, Issuer: caller.Issuer, TokenID: caller.JTI,
+		Scopes: scopes, Anonymous: caller.Anonymous,
+	})
 }
 
 func (h *Handler) revoke(ctx context.Context, log *slog.Logger, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {

@@ -14,11 +14,10 @@ import (
 )
 
 // Environment variables of the revoke function (besides REDIS_*, JWT_*,
-// LAMBDIS_KEY_PREFIX and AUTHZ_MAX_TOKEN_TTL, shared with the authorizer).
+// LAMBDIS_KEY_PREFIX and AUTHZ_MAX_TOKEN_TTL, read as the authorizer does).
 const (
 	EnvAdminScope   = "REVOKE_ADMIN_SCOPE"
 	EnvStoreTimeout = "REVOKE_STORE_TIMEOUT"
-	EnvMaxTokenTTL  = "AUTHZ_MAX_TOKEN_TTL"
 )
 
 // FromEnv builds the Handler around an existing Redis client.
@@ -27,7 +26,7 @@ func FromEnv(ctx context.Context, get envvar.Getenv, rdb redis.UniversalClient, 
 	if err != nil {
 		return nil, fmt.Errorf("revoke: %w", err)
 	}
-	maxTTL, err := envvar.Duration(get, EnvMaxTokenTTL, authz.DefaultMaxTokenTTL, time.Minute, 90*24*time.Hour)
+	maxTTL, err := authz.MaxTokenTTLFromEnv(get)
 	if err != nil {
 		return nil, fmt.Errorf("revoke: %w", err)
 	}
