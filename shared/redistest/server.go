@@ -141,9 +141,11 @@ func (s *Server) Stop() {
 	}
 }
 
-// Restart starts a stopped server again on the same port (with empty data).
+// Restart (re)starts the server on the same port with empty data, stopping
+// it first when it is running.
 func (s *Server) Restart() {
 	s.t.Helper()
+	s.Stop()
 	if err := s.start(); err != nil {
 		s.t.Fatalf("redistest: restart: %v", err)
 	}
