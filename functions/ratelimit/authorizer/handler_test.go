@@ -301,7 +301,10 @@ func TestOutage(t *testing.T) {
 	}
 	stopped, hung := client(srv.Addr), client(blackhole(t))
 
-	type want struct{ err error; effect string }
+	type want struct {
+		err    error
+		effect string
+	}
 	cases := []struct {
 		name      string
 		revOpen   bool
