@@ -10,12 +10,9 @@ import (
 var (
 	//go:embed decide.lua
 	decideLua string
-	//go:embed revoke.lua
-	revokeLua string
 	//go:embed revoke_all.lua
 	revokeAllLua string
 
 	decideScript    = redis.NewScript(ratelimit.GCRALua + "\n" + decideLua)
-	revokeScript    = redis.NewScript(revokeLua)
 	revokeAllScript = redis.NewScript(revokeAllLua)
 )

@@ -12,7 +12,7 @@ import (
 )
 
 // Module is the key module of revocation state:
-// <prefix>:auth:{<user tag>}:revoked and :nbf.
+// <prefix>:auth:{<user tag>}:revoked:<token id> and :nbf.
 const Module = "auth"
 
 // Defaults of StoreConfig.
@@ -41,6 +41,12 @@ type Decision struct {
 	Limit ratelimit.Decision
 }
 
+// scripter is what the store needs of a Redis client.
+type scripter interface {
+	redis.Scripter
+	SetArgs(ctx context.Context, key string, value any, a redis.SetArgs) *redis.StatusCmd
+}
+
 // StoreConfig bounds how long revocation state lives.
 type StoreConfig struct {
 	// Leeway is the clock-skew allowance of token verification; revocations
@@ -54,13 +60,13 @@ type StoreConfig struct {
 
 // Store keeps revocations and makes the one-round-trip decision.
 type Store struct {
-	rdb  redis.Scripter
+	rdb  scripter
 	keys keys.Builder
 	cfg  StoreConfig
 }
 
 // NewStore returns a Store; zero config fields take their defaults.
-func NewStore(rdb redis.Scripter, kb keys.Builder, cfg StoreConfig) (*Store, error) {
+func NewStore(rdb scripter, kb keys.Builder, cfg StoreConfig) (*Store, error) {
 	if cfg.MaxTokenTTL == 0 {
 		cfg.MaxTokenTTL = DefaultMaxTokenTTL
 	}
@@ -76,13 +82,14 @@ func NewStore(rdb redis.Scripter, kb keys.Builder, cfg StoreConfig) (*Store, err
 // Config returns the store's effective configuration.
 func (s *Store) Config() StoreConfig { return s.cfg }
 
-func (s *Store) authKeys(sub string) (revoked, nbf string, err error) {
-	tag := UserTag(sub)
-	if revoked, err = s.keys.Key(Module, tag, "revoked"); err != nil {
-		return "", "", err
-	}
-	nbf, err = s.keys.Key(Module, tag, "nbf")
-	return revoked, nbf, err
+// revokedKey is <prefix>:auth:{<user tag>}:revoked:<token id>; it exists
+// while the token is revoked.
+func (s *Store) revokedKey(sub, iss, jti string) (string, error) {
+	return s.keys.Key(Module, UserTag(sub), "revoked", tokenID(iss, jti))
+}
+
+func (s *Store) nbfKey(sub string) (string, error) {
+	return s.keys.Key(Module, UserTag(sub), "nbf")
 }
 
 // DecideToken checks, in one script call, that the token is not revoked, was
@@ -95,15 +102,17 @@ func (s *Store) DecideToken(ctx context.Context, c Claims, cost int64, policies 
 	if c.IssuedAt.IsZero() {
 		return Decision{}, errors.New("authz: decide: token has no iat")
 	}
-	revoked, nbf, err := s.authKeys(c.Subject)
+	// A token without a jti cannot be revoked alone; its revocation key is
+	// one no revocation writes, so the script's read finds nothing.
+	revoked, err := s.revokedKey(c.Subject, c.Issuer, c.ID)
 	if err != nil {
 		return Decision{}, fmt.Errorf("authz: decide: %w", err)
 	}
-	member := ""
-	if c.ID != "" {
-		member = tokenID(c.Issuer, c.ID)
+	nbf, err := s.nbfKey(c.Subject)
+	if err != nil {
+		return Decision{}, fmt.Errorf("authz: decide: %w", err)
 	}
-	return s.decide(ctx, UserTag(c.Subject), []string{revoked, nbf}, []any{2, member, c.IssuedAt.Unix()}, cost, policies)
+	return s.decide(ctx, UserTag(c.Subject), []string{revoked, nbf}, []any{2, c.IssuedAt.Unix()}, cost, policies)
 }
 
 // DecideAnonymous rate-limits an anonymous caller by source IP.
@@ -112,7 +121,7 @@ func (s *Store) DecideAnonymous(ctx context.Context, ip string, cost int64, poli
 	if err != nil {
 		return Decision{}, err
 	}
-	return s.decide(ctx, tag, nil, []any{0, "", 0}, cost, policies)
+	return s.decide(ctx, tag, nil, []any{0, 0}, cost, policies)
 }
 
 func (s *Store) decide(ctx context.Context, tag string, authKeys []string, head []any, cost int64, policies []ratelimit.Policy) (Decision, error) {
@@ -153,18 +162,19 @@ func (s *Store) decide(ctx context.Context, tag string, authKeys []string, head 
 	}
 }
 
-// Revoke denies the token (iss, jti) of sub until exp plus leeway. Revoking
+// Revoke denies the token (iss, jti) of sub until exp plus leeway: one SET
+// with an absolute expiry, so the entry disappears with the token. Revoking
 // an expired or already revoked token succeeds and changes nothing.
 func (s *Store) Revoke(ctx context.Context, sub, iss, jti string, exp time.Time) error {
 	if sub == "" || jti == "" {
 		return errors.New("authz: revoke: token needs a sub and a jti")
 	}
-	revoked, _, err := s.authKeys(sub)
+	key, err := s.revokedKey(sub, iss, jti)
 	if err != nil {
 		return fmt.Errorf("authz: revoke: %w", err)
 	}
-	until := exp.Add(s.cfg.Leeway).UnixMilli()
-	if err := revokeScript.Run(ctx, s.rdb, []string{revoked}, tokenID(iss, jti), until).Err(); err != nil {
+	// SET ... PXAT in the past stores nothing (the key expires at once).
+	if err := s.rdb.SetArgs(ctx, key, "1", redis.SetArgs{ExpireAt: exp.Add(s.cfg.Leeway)}).Err(); err != nil {
 		return fmt.Errorf("authz: revoke token of %s: %w", UserTag(sub), err)
 	}
 	return nil
@@ -177,7 +187,7 @@ func (s *Store) RevokeAll(ctx context.Context, sub string) (time.Time, error) {
 	if sub == "" {
 		return time.Time{}, errors.New("authz: revoke-all: empty subject")
 	}
-	_, nbf, err := s.authKeys(sub)
+	nbf, err := s.nbfKey(sub)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("authz: revoke-all: %w", err)
 	}

@@ -30,8 +30,12 @@ func IPTag(ip string) (string, error) {
 	return "ip:" + a.Unmap().String(), nil
 }
 
-// tokenID is the revocation member of (iss, jti): length-prefixed so that no
-// two pairs share one id.
+// tokenID names the revocation of (iss, jti) in a key: 128 bits of SHA-256
+// over the length-prefixed pair, so that no two pairs share an id and any
+// issuer or jti fits a key. (OWASP warns against keying on a hash of the
+// token itself, which JWT malleability can dodge; (iss, jti) is what is
+// hashed here.)
 func tokenID(iss, jti string) string {
-	return strconv.Itoa(len(iss)) + ":" + iss + ":" + jti
+	h := sha256.Sum256([]byte(strconv.Itoa(len(iss)) + ":" + iss + ":" + jti))
+	return hex.EncodeToString(h[:16])
 }

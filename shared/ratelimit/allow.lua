@@ -4,4 +4,4 @@
 -- ARGV[1]     cost (requests to spend; 0 = peek)
 -- ARGV[2..]   per policy: emission interval (µs), burst
 -- Returns gcra's reply.
-return gcra(1, 2, #KEYS, tonumber(ARGV[1]), (clock()))
+return gcra(1, 2, #KEYS, tonumber(ARGV[1]), (clock()), redis.call('MGET', unpack(KEYS)))

@@ -2,7 +2,9 @@
 -- allow.lua and authz's decide.lua are this file followed by their body).
 -- It defines one local function and touches no key by itself.
 --
--- gcra(first_key, first_arg, n, cost, now) evaluates n policies all-or-nothing:
+-- gcra(first_key, first_arg, n, cost, now, vals) evaluates n policies
+-- all-or-nothing; vals is the caller's MGET of KEYS (one read for the whole
+-- script), so vals[first_key+i-1] is the state of policy i:
 --   KEYS[first_key+i-1]        GCRA state of policy i: the theoretical arrival
 --                              time (TAT) in microseconds of Redis TIME
 --   ARGV[first_arg+2*(i-1)]    emission interval of policy i in microseconds
@@ -28,14 +30,14 @@ local function whole(x)
   return math.floor(x + 0.001)
 end
 
-local function gcra(first_key, first_arg, n, cost, now)
+local function gcra(first_key, first_arg, n, cost, now, vals)
   local out = {1, 0}
   local charge = {}
   local uncharged = {}
   for i = 1, n do
     local interval = tonumber(ARGV[first_arg + 2 * (i - 1)])
     local burst = tonumber(ARGV[first_arg + 2 * (i - 1) + 1])
-    local tat = tonumber(redis.call('GET', KEYS[first_key + i - 1]) or 0) or 0
+    local tat = tonumber(vals[first_key + i - 1] or 0) or 0
     if tat < now then tat = now end
     local span = burst * interval
     local new_tat = tat + cost * interval
@@ -70,7 +72,7 @@ local function gcra(first_key, first_arg, n, cost, now)
     for i = 1, n do
       local ttl_ms = math.ceil((charge[i] - now) / 1000)
       if ttl_ms < 1 then ttl_ms = 1 end
-      redis.call('SET', KEYS[first_key + i - 1], string.format('%.17g', charge[i]), 'PX', ttl_ms)
+      redis.call('SET', KEYS[first_key + i - 1], math.ceil(charge[i]), 'PX', ttl_ms)
     end
   end
   return out

@@ -264,11 +264,11 @@ func TestOneRoundTrip(t *testing.T) {
 	if d["evalsha"] != n {
 		t.Fatalf("command deltas %v: want exactly %d EVALSHA", d, n)
 	}
-	// The calls inside the script (TIME, GET, SET) are counted too; no other
+	// The calls inside the script (TIME, MGET, SET) are counted too; no other
 	// command was sent by the client.
 	for cmd := range d {
 		switch cmd {
-		case "evalsha", "time", "get", "set":
+		case "evalsha", "time", "mget", "set":
 		default:
 			t.Fatalf("unexpected command %q in %v", cmd, d)
 		}

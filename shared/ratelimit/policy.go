@@ -3,7 +3,6 @@ package ratelimit
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -30,12 +29,25 @@ type Policy struct {
 	Burst  int64         // requests admitted at once; at least 1
 }
 
-var nameRE = regexp.MustCompile(`^[a-z0-9_-]{1,32}$`)
+// validName reports whether name is 1-32 bytes of [a-z0-9_-] (a loop, not a
+// regexp: policies are checked on every decision).
+func validName(name string) bool {
+	if len(name) == 0 || len(name) > 32 {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
 
 // Validate reports the first invalid field of p, naming it.
 func (p Policy) Validate() error {
 	switch {
-	case !nameRE.MatchString(p.Name):
+	case !validName(p.Name):
 		return fmt.Errorf("%w: name %q: want 1-32 characters of a-z, 0-9, '_' or '-'", ErrInvalidPolicy, p.Name)
 	case p.Rate <= 0:
 		return fmt.Errorf("%w %q: rate %d: must be at least 1", ErrInvalidPolicy, p.Name, p.Rate)
@@ -75,15 +87,15 @@ func ValidatePolicies(ps []Policy) error {
 	if len(ps) > MaxPolicies {
 		return fmt.Errorf("%w: %d policies, the limit is %d", ErrInvalidPolicy, len(ps), MaxPolicies)
 	}
-	seen := map[string]bool{}
-	for _, p := range ps {
+	for i, p := range ps {
 		if err := p.Validate(); err != nil {
 			return err
 		}
-		if seen[p.Name] {
-			return fmt.Errorf("%w: name %q appears twice", ErrInvalidPolicy, p.Name)
+		for _, q := range ps[:i] {
+			if q.Name == p.Name {
+				return fmt.Errorf("%w: name %q appears twice", ErrInvalidPolicy, p.Name)
+			}
 		}
-		seen[p.Name] = true
 	}
 	return nil
 }

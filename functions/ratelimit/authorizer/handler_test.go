@@ -249,7 +249,7 @@ func TestOneRoundTripPerDecision(t *testing.T) {
 	}
 	for cmd := range d {
 		switch cmd {
-		case "evalsha", "time", "get", "set", "zscore":
+		case "evalsha", "time", "mget", "set":
 		default:
 			t.Fatalf("unexpected command %q: %v", cmd, d)
 		}

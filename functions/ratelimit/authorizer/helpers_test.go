@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"log/slog"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -204,3 +205,5 @@ func effect(resp events.APIGatewayCustomAuthorizerResponse) string {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

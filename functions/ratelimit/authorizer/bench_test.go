@@ -1,0 +1,85 @@
+package authorizer
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/go-redis/redis_rate/v10"
+	"github.com/lambdis/lambdis/shared/authz"
+	"github.com/lambdis/lambdis/shared/keys"
+	"github.com/lambdis/lambdis/shared/redistest"
+	"github.com/redis/go-redis/v9"
+)
+
+// BenchmarkDecision compares, on one real redis-server and in one run:
+//
+//	redis_rate        go-redis/redis_rate Allow, one limit (the baseline)
+//	decide            authz decision script: revocation + cut-off + two policies
+//	handler           the whole authorizer: header parsing, JWT (HS256), decision, response
+//
+// at 1 and 50 concurrent callers. Each caller has its own subject, so no
+// request is denied and every call does the full work. Read the results as
+// ratios against redis_rate from the same run (see the README).
+func BenchmarkDecision(b *testing.B) {
+	srv := redistest.StartServer(b)
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr, PoolSize: 64})
+	b.Cleanup(func() { _ = rdb.Close() })
+	const big = 1_000_000_000
+	limiter := redis_rate.NewLimiter(rdb)
+	rrLimit := redis_rate.Limit{Rate: big, Burst: big, Period: time.Second}
+	store, err := authz.NewStore(rdb, keys.Builder{}, authz.StoreConfig{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ps := policies(b, fmt.Sprintf("per_second=1000000/1s:%d,per_day=%d/1d", big, big))
+	f := newFixture(b, rdb, Config{Policies: ps})
+	f.h.Log = discardLogger()
+	f.h.Metrics = nil
+
+	for _, callers := range []int{1, 50} {
+		subjects := make(chan int, 1024)
+		for i := 0; i < cap(subjects); i++ {
+			subjects <- i
+		}
+		claimsFor := func(i int) authz.Claims {
+			return authz.Claims{Subject: fmt.Sprintf("bench-%d", i), Issuer: testIss, ID: "j", IssuedAt: time.Now().Add(-time.Minute)}
+		}
+		b.Run(fmt.Sprintf("redis_rate/callers=%d", callers), func(b *testing.B) {
+			redistest.RunCallers(b, callers, func(ctx context.Context) error {
+				i := <-subjects
+				defer func() { subjects <- i }()
+				_, err := limiter.Allow(ctx, fmt.Sprintf("bench-%d", i), rrLimit)
+				return err
+			})
+		})
+		b.Run(fmt.Sprintf("decide/callers=%d", callers), func(b *testing.B) {
+			redistest.RunCallers(b, callers, func(ctx context.Context) error {
+				i := <-subjects
+				defer func() { subjects <- i }()
+				d, err := store.DecideToken(ctx, claimsFor(i), 1, ps)
+				if err == nil && d.Reason != authz.ReasonOK {
+					err = fmt.Errorf("decision %s", d.Reason)
+				}
+				return err
+			})
+		})
+		reqs := make([]events.APIGatewayCustomAuthorizerRequestTypeRequest, cap(subjects))
+		for i := range reqs {
+			reqs[i] = request(b, "Bearer "+hs256(b, claims(fmt.Sprintf("bench-%d", i), "j")))
+		}
+		b.Run(fmt.Sprintf("handler/callers=%d", callers), func(b *testing.B) {
+			redistest.RunCallers(b, callers, func(ctx context.Context) error {
+				i := <-subjects
+				defer func() { subjects <- i }()
+				resp, err := f.h.Handle(ctx, reqs[i])
+				if err == nil && effect(resp) != "Allow" {
+					err = fmt.Errorf("effect %q", effect(resp))
+				}
+				return err
+			})
+		})
+	}
+}
