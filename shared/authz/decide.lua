@@ -20,8 +20,6 @@ if nauth == 2 then
     return {2}
   end
 end
-local out = gcra(nauth + 1, 4, #KEYS - nauth, tonumber(ARGV[3]), now, vals)
-local reason = 0
-if out[1] == 0 then reason = 3 end
-table.insert(out, 1, reason)
+local out = gcra({0}, nauth + 1, 4, #KEYS - nauth, tonumber(ARGV[3]), now, vals)
+if out[2] == 0 then out[1] = 3 end
 return out

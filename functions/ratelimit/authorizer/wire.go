@@ -32,5 +32,9 @@ func FromEnv(ctx context.Context, get envvar.Getenv, rdb redis.UniversalClient, 
 	if err != nil {
 		return nil, fmt.Errorf("authorizer: %w", err)
 	}
-	return &Handler{Config: cfg, Verifier: v, Store: store, Log: log, Metrics: m}, nil
+	h := &Handler{Config: cfg, Verifier: v, Store: store, Log: log}
+	if m != nil { // a nil *Metrics in the interface would not compare equal to nil
+		h.Metrics = m
+	}
+	return h, nil
 }

@@ -1,0 +1,26 @@
+package main
+
+import (
+	"fmt"
+	"io"
+)
+
+// usage writes the list of subcommands.
+func usage(w io.Writer) {
+	fmt.Fprint(w, "usage: lambdis <command> [flags]\n\ncommands:\n")
+	for _, c := range commands {
+		line := c.name
+		if c.args != "" {
+			line += " " + c.args
+		}
+		fmt.Fprintf(w, "  %s\n        %s\n", line, c.summary)
+	}
+	fmt.Fprint(w, `
+Run 'lambdis <command> -h' for a command's flags.
+
+Quick start (the server uses an embedded Redis and the development secret):
+  lambdis serve &
+  TOKEN=$(lambdis token --sub alice)
+  curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:3000/tokens/self
+`)
+}

@@ -1,0 +1,37 @@
+package localapi
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	"github.com/lambdis/lambdis/functions/revoke/revocation"
+)
+
+// routes builds every function the API invokes, from the environment, as
+// each function's main.go does, and returns the route table: the methods and
+// resource templates the CDK stack defines, each with its integration.
+//
+// To put a new function behind the local API, build its handler here and add
+// one line per method and resource:
+//
+//	jobs, err := enqueue.FromEnv(ctx, s.getenv, s.rdb, nil, s.functionLog("enqueue"))
+//	if err != nil {
+//		return nil, fmt.Errorf("localapi: %w", err)
+//	}
+//	...
+//	{http.MethodPost, "/jobs", Authorized, jobs.Handle},
+//	{http.MethodGet, "/jobs/{id}", Authorized, jobs.Handle},
+func (s *Server) routes(ctx context.Context) ([]Route, error) {
+	revoke, err := revocation.FromEnv(ctx, s.getenv, s.rdb, nil, s.functionLog("revoke"))
+	if err != nil {
+		return nil, fmt.Errorf("localapi: %w", err)
+	}
+
+	return []Route{
+		{http.MethodGet, "/health", NoAuth, s.health},
+		{http.MethodPost, "/tokens/revoke", Authorized, revoke.Handle},
+		{http.MethodPost, "/users/{sub}/revoke-all", Authorized, revoke.Handle},
+		{http.MethodGet, "/tokens/self", Authorized, revoke.Handle},
+	}, nil
+}

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/lambdis/lambdis/cmd/lambdis/localapi"
+	"github.com/lambdis/lambdis/shared/authz"
+)
+
+// defaultServeAddr is where `lambdis serve` listens without --addr.
+const defaultServeAddr = "127.0.0.1:3000"
+
+// runServe is `lambdis serve`: the local API until SIGINT or SIGTERM.
+func runServe(ctx context.Context, c cli, args []string) int {
+	fs := flag.NewFlagSet("lambdis serve", flag.ContinueOnError)
+	fs.SetOutput(c.stderr)
+	addr := fs.String("addr", defaultServeAddr, "host:port to listen on")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), "usage: lambdis serve [--addr 127.0.0.1:3000]\n\n"+
+			"Runs the deployed functions behind a local API Gateway. Redis is REDIS_URL or\n"+
+			"REDIS_ADDRS, else an embedded miniredis; without JWT_SECRET, JWT_SECRET_ARN and\n"+
+			"JWT_JWKS_URL the functions accept tokens from `lambdis token`. Every other\n"+
+			"variable (RATE_LIMITS, AUTHZ_*, LOG_LEVEL, ...) means what it means deployed.\n"+
+			"Logs go to stderr. SIGINT or SIGTERM stops it gracefully.\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(c.stderr, "lambdis serve: unexpected argument %q\n", fs.Arg(0))
+		return exitUsage
+	}
+
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop() // a second signal kills the process
+	}()
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		fmt.Fprintf(c.stderr, "lambdis serve: %v\n", err)
+		return exitError
+	}
+	srv, err := localapi.New(ctx, localapi.Config{Getenv: c.getenv, LogOutput: c.stderr})
+	if err != nil {
+		_ = ln.Close()
+		fmt.Fprintf(c.stderr, "lambdis serve: %v\n", err)
+		return exitError
+	}
+	defer srv.Close()
+
+	banner(c.stderr, srv, ln.Addr(), c.getenv)
+	if err := srv.Serve(ctx, ln); err != nil {
+		fmt.Fprintf(c.stderr, "lambdis serve: %v\n", err)
+		return exitError
+	}
+	fmt.Fprintln(c.stderr, "lambdis serve: stopped")
+	return exitOK
+}
+
+// banner tells the developer where the API is and how to call it.
+func banner(w io.Writer, srv *localapi.Server, addr net.Addr, getenv func(string) string) {
+	base := "http://" + dialable(addr)
+	fmt.Fprintf(w, "lambdis serve: listening on %s\n", base)
+	fmt.Fprintf(w, "  redis: %s\n", srv.Redis())
+	if srv.DevSecret() {
+		fmt.Fprintln(w, "  jwt:   the local development secret (authz.LocalDevSecret); never deploy it")
+	} else {
+		fmt.Fprintln(w, "  jwt:   from JWT_* in the environment")
+	}
+	fmt.Fprintln(w, "  routes:")
+	for _, r := range srv.Routes() {
+		note := ""
+		if r.Auth == localapi.NoAuth {
+			note = "  (no authorizer)"
+		}
+		fmt.Fprintf(w, "    %-7s %s%s\n", r.Method, r.Resource, note)
+	}
+	if srv.DevSecret() || strings.TrimSpace(getenv(authz.EnvJWTSecret)) != "" {
+		fmt.Fprintf(w, "try:\n  TOKEN=$(lambdis token --sub alice)\n  curl -H \"Authorization: Bearer $TOKEN\" %s/tokens/self\n", base)
+	}
+	fmt.Fprintln(w, "Ctrl-C stops the server.")
+}
+
+// dialable is addr with an unspecified host (0.0.0.0, ::) replaced by
+// 127.0.0.1, for the hint.
+func dialable(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return addr.String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		if ip != nil {
+			host = "127.0.0.1"
+		}
+	}
+	return net.JoinHostPort(host, port)
+}
