@@ -2,6 +2,7 @@ package redistest
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -35,14 +36,14 @@ func TestClusterRejectsCrossSlot(t *testing.T) {
 		t.Fatalf("same-slot script: %v", err)
 	}
 	// Slots are spread over all three masters.
-	masters := 0
+	var masters atomic.Int32
 	if err := rdb.ForEachMaster(ctx, func(ctx context.Context, n *redis.Client) error {
-		masters++
+		masters.Add(1)
 		return nil
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if masters != 3 {
+	if masters := masters.Load(); masters != 3 {
 		t.Fatalf("masters = %d, want 3", masters)
 	}
 }
