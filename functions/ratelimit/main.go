@@ -4,6 +4,8 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -14,26 +16,25 @@ import (
 
 func main() {
 	ctx := context.Background()
-	log := telemetry.NewLogger(os.Stdout, "ratelimit")
-	ns, err := telemetry.NamespaceFromEnv(os.Getenv)
+	log, metrics, err := telemetry.Setup(os.Stdout, "ratelimit", os.Getenv)
 	if err != nil {
-		log.Error("init failed", "error", err.Error())
-		os.Exit(1)
-	}
-	metrics, err := telemetry.NewMetrics(ns, telemetry.Dim{Name: "Function", Value: "ratelimit"})
-	if err != nil {
-		log.Error("init failed", "error", err.Error())
-		os.Exit(1)
+		fail(err)
 	}
 	rdb, err := redisconn.FromEnv(ctx)
 	if err != nil {
-		log.Error("init failed", "error", err.Error())
-		os.Exit(1)
+		fail(err)
 	}
 	h, err := authorizer.FromEnv(ctx, os.Getenv, rdb, nil, log, metrics)
 	if err != nil {
-		log.Error("init failed", "error", err.Error())
-		os.Exit(1)
+		fail(err)
 	}
 	lambda.Start(telemetry.WithFlush(metrics, os.Stdout, log, h.Handle))
+}
+
+// fail reports an init error the way Lambda shows it (a JSON log line on
+// stdout) and exits, so the runtime reports Runtime.ExitError.
+func fail(err error) {
+	line, _ := json.Marshal(map[string]string{"level": "ERROR", "message": "init failed", "error": err.Error()})
+	fmt.Fprintln(os.Stdout, string(line))
+	os.Exit(1)
 }

@@ -4,6 +4,8 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -14,16 +16,25 @@ import (
 
 func main() {
 	ctx := context.Background()
-	log := telemetry.NewLogger(os.Stdout, "revoke")
+	log, metrics, err := telemetry.Setup(os.Stdout, "revoke", os.Getenv)
+	if err != nil {
+		fail(err)
+	}
 	rdb, err := redisconn.FromEnv(ctx)
 	if err != nil {
-		log.Error("init failed", "error", err.Error())
-		os.Exit(1)
+		fail(err)
 	}
 	h, err := revocation.FromEnv(ctx, os.Getenv, rdb, nil, log)
 	if err != nil {
-		log.Error("init failed", "error", err.Error())
-		os.Exit(1)
+		fail(err)
 	}
-	lambda.Start(h.Handle)
+	lambda.Start(telemetry.WithFlush(metrics, os.Stdout, log, h.Handle))
+}
+
+// fail reports an init error the way Lambda shows it (a JSON log line on
+// stdout) and exits, so the runtime reports Runtime.ExitError.
+func fail(err error) {
+	line, _ := json.Marshal(map[string]string{"level": "ERROR", "message": "init failed", "error": err.Error()})
+	fmt.Fprintln(os.Stdout, string(line))
+	os.Exit(1)
 }
