@@ -21,13 +21,20 @@ func UserTag(sub string) string {
 	return "uh:" + hex.EncodeToString(h[:])
 }
 
-// IPTag returns the hash tag of an anonymous caller's source IP.
+// IPTag returns the hash tag of an anonymous caller's source IP: the
+// address for IPv4, the /64 network for IPv6 (one subscriber holds a whole
+// /64, so limiting single IPv6 addresses limits nothing).
 func IPTag(ip string) (string, error) {
 	a, err := netip.ParseAddr(ip)
 	if err != nil {
 		return "", fmt.Errorf("authz: source ip %q: %w", ip, err)
 	}
-	return "ip:" + a.Unmap().String(), nil
+	a = a.Unmap().WithZone("")
+	if a.Is6() {
+		p, _ := a.Prefix(64)
+		return "ip6:" + p.String(), nil
+	}
+	return "ip:" + a.String(), nil
 }
 
 // tokenID names the revocation of (iss, jti) in a key: 128 bits of SHA-256

@@ -26,6 +26,15 @@ local function clock()
   return (tonumber(t[1]) - 1735689600) * 1000000 + tonumber(t[2])
 end
 
+-- left is the number of requests admissible now given a TAT: never negative
+-- (a TAT beyond the span, e.g. after a burst was lowered, means none), and
+-- floored with a margin that forgives the float error of a whole quotient.
+local function left(span, tat, now, interval)
+  local n = floor((span - tat + now) / interval + 0.001)
+  if n < 0 then return 0 end
+  return n
+end
+
 local function gcra(out, first_key, first_arg, n, cost, now, vals)
   local head = #out + 1
   out[head], out[head + 1] = 1, 0
@@ -40,13 +49,12 @@ local function gcra(out, first_key, first_arg, n, cost, now, vals)
     local o = head + 3 * i - 1
     tats[i] = tat
     if cost <= burst and new_tat - span <= now then
-      -- floor forgives the float error of a quotient that should be whole
-      out[o], out[o + 1], out[o + 2] = floor((span - new_tat + now) / interval + 0.001), 0, ceil(new_tat - now)
+      out[o], out[o + 1], out[o + 2] = left(span, new_tat, now, interval), 0, ceil(new_tat - now)
       charged[i] = new_tat
     else
       local retry = -1
       if cost <= burst then retry = ceil(new_tat - span - now) end
-      out[o], out[o + 1], out[o + 2] = floor((span - tat + now) / interval + 0.001), retry, ceil(tat - now)
+      out[o], out[o + 1], out[o + 2] = left(span, tat, now, interval), retry, ceil(tat - now)
       if out[head + 1] == 0 then out[head], out[head + 1] = 0, i end
     end
   end
@@ -56,13 +64,14 @@ local function gcra(out, first_key, first_arg, n, cost, now, vals)
       local o = head + 3 * i - 1
       local interval = tonumber(ARGV[first_arg + 2 * i - 2])
       local span = tonumber(ARGV[first_arg + 2 * i - 1]) * interval
-      out[o], out[o + 2] = floor((span - tats[i] + now) / interval + 0.001), ceil(tats[i] - now)
+      out[o], out[o + 2] = left(span, tats[i], now, interval), ceil(tats[i] - now)
     end
   elseif cost > 0 then
     for i = 1, n do
       local ttl_ms = ceil((charged[i] - now) / 1000)
       if ttl_ms < 1 then ttl_ms = 1 end
-      redis.call('SET', KEYS[first_key + i - 1], ceil(charged[i]), 'PX', ttl_ms)
+      -- Redis 7 formats numbers with %.17g: the TAT round-trips exactly
+      redis.call('SET', KEYS[first_key + i - 1], charged[i], 'PX', ttl_ms)
     end
   end
   return out

@@ -41,6 +41,23 @@ func (d Decision) DeniedBy() *Result {
 	return &d.Results[d.Denied]
 }
 
+// Binding returns the denying result a client must wait longest for (Never
+// counts longest): waiting its RetryAfter is needed for every policy to
+// admit. It is nil when the decision allows.
+func (d Decision) Binding() *Result {
+	var b *Result
+	for i := range d.Results {
+		r := &d.Results[i]
+		if r.Allowed {
+			continue
+		}
+		if b == nil || r.RetryAfter == Never || (b.RetryAfter != Never && r.RetryAfter > b.RetryAfter) {
+			b = r
+		}
+	}
+	return b
+}
+
 // Tightest returns the result with the fewest remaining requests (the one a
 // client should pace itself by), or nil when there are no results.
 func (d Decision) Tightest() *Result {

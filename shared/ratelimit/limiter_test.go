@@ -2,6 +2,7 @@ package ratelimit
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -294,5 +295,74 @@ func TestBadInput(t *testing.T) {
 	}
 	if n := rdb.DBSize(ctx).Val(); n != 0 {
 		t.Fatalf("bad input wrote %d keys", n)
+	}
+}
+
+// Lowering a burst leaves old state beyond the new span: remaining is 0, not
+// negative, and the request is denied, not an error.
+func TestLoweredBurstNeverNegative(t *testing.T) {
+	redistest.Each(t, func(t *testing.T, rdb redis.UniversalClient) {
+		ctx := context.Background()
+		l := New(rdb, kb)
+		if _, err := l.Allow(ctx, "u:lowered", 18, pol("p", 10, time.Second, 20)); err != nil {
+			t.Fatal(err)
+		}
+		d, err := l.Allow(ctx, "u:lowered", 1, pol("p", 10, time.Second, 5))
+		if err != nil || d.Allowed || d.Results[0].Remaining != 0 || d.Results[0].RetryAfter <= 0 {
+			t.Fatalf("after lowering the burst: %+v %v", d, err)
+		}
+	})
+}
+
+// A fractional emission interval (1s/3) still admits the whole burst at once.
+func TestFractionalIntervalAdmitsBurst(t *testing.T) {
+	redistest.Each(t, func(t *testing.T, rdb redis.UniversalClient) {
+		ctx := context.Background()
+		l := New(rdb, kb)
+		p := pol("p", 3, time.Hour, 3) // 1200 s per request
+		for want := int64(2); want >= 0; want-- {
+			d, err := l.Allow(ctx, "u:frac", 1, p)
+			if err != nil || !d.Allowed || d.Results[0].Remaining != want {
+				t.Fatalf("want remaining %d: %+v %v", want, d, err)
+			}
+		}
+		p = pol("q", 7, 100*time.Millisecond, 7) // 14285.714… µs per request
+		n := 0
+		for i := 0; i < 7; i++ {
+			if d, _ := l.Allow(ctx, "u:frac", 1, p); d.Allowed {
+				n++
+			}
+		}
+		if n < 7 {
+			t.Fatalf("admitted %d of a burst of 7", n)
+		}
+	})
+}
+
+func TestBinding(t *testing.T) {
+	d := Decision{Results: []Result{
+		{Allowed: true},
+		{RetryAfter: time.Second},
+		{RetryAfter: time.Hour},
+		{RetryAfter: time.Minute},
+	}}
+	if b := d.Binding(); b != &d.Results[2] {
+		t.Fatalf("Binding = %+v, want the one-hour wait", b)
+	}
+	d.Results[3].RetryAfter = Never
+	if b := d.Binding(); b != &d.Results[3] {
+		t.Fatalf("Binding = %+v, want Never", b)
+	}
+	if b := (Decision{Results: []Result{{Allowed: true}}}).Binding(); b != nil {
+		t.Fatalf("allowed decision has a binding result %+v", b)
+	}
+}
+
+func TestWindow(t *testing.T) {
+	if w := pol("p", 10, time.Second, 20).Window(); w != 2*time.Second {
+		t.Fatalf("Window = %v, want 2s", w)
+	}
+	if err := pol("p", 1, 366*24*time.Hour, 1_000_000).Validate(); err == nil || !strings.Contains(err.Error(), "refill") {
+		t.Fatalf("a span beyond 100 years: %v", err)
 	}
 }

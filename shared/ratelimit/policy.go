@@ -15,6 +15,9 @@ const (
 	MaxBurst    = 1_000_000_000
 	MaxCost     = 1_000_000
 	MaxPolicies = 16
+	// MaxSpan bounds burst*period/rate, the time a full burst takes to
+	// refill: it keeps TATs and TTLs exact in the script's doubles.
+	MaxSpan = 100 * 366 * 24 * time.Hour
 )
 
 // ErrInvalidPolicy is wrapped by every policy validation error.
@@ -61,8 +64,16 @@ func (p Policy) Validate() error {
 		return fmt.Errorf("%w %q: burst %d: must be at least 1", ErrInvalidPolicy, p.Name, p.Burst)
 	case p.Burst > MaxBurst:
 		return fmt.Errorf("%w %q: burst %d: must be at most %d", ErrInvalidPolicy, p.Name, p.Burst, MaxBurst)
+	case float64(p.Burst)*p.intervalMicros() > float64(MaxSpan/time.Microsecond):
+		return fmt.Errorf("%w %q: burst %d at %d per %v takes more than 100 years to refill", ErrInvalidPolicy, p.Name, p.Burst, p.Rate, p.Period)
 	}
 	return nil
+}
+
+// Window is the time a full burst takes to refill (burst*period/rate): the
+// policy admits Burst requests per Window, the pair shown to clients.
+func (p Policy) Window() time.Duration {
+	return time.Duration(float64(p.Burst) * float64(p.Period) / float64(p.Rate))
 }
 
 // Interval is the emission interval period/rate: one request's worth of time.

@@ -66,11 +66,11 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayCustomAuthori
 	}
 	claims, err := h.Verifier.Verify(ctx, raw)
 	if err != nil {
-		cause := "invalid_token"
 		if errors.Is(err, authz.ErrKeysUnavailable) {
-			cause = "keys_unavailable"
+			// The token may be fine: a 401 would make clients drop it.
+			return h.failClosed(log, "signing_keys", err)
 		}
-		return h.unauthorized(log, cause, err)
+		return h.unauthorized(log, "invalid_token", err)
 	}
 	if claims.IssuedAt.IsZero() {
 		return h.unauthorized(log, "missing_iat", errors.New("token has no iat: revoke-all could not apply to it"))
@@ -175,7 +175,7 @@ func (h *Handler) limiterDown(log *slog.Logger, req events.APIGatewayCustomAutho
 }
 
 func (h *Handler) rateLimited(log *slog.Logger, req events.APIGatewayCustomAuthorizerRequestTypeRequest, d ratelimit.Decision) (events.APIGatewayCustomAuthorizerResponse, error) {
-	denied := d.DeniedBy()
+	denied := d.Binding() // the policy that keeps the client out longest
 	retry := denied.RetryAfter
 	if retry == ratelimit.Never {
 		retry = denied.Policy.Period
@@ -202,7 +202,7 @@ func (h *Handler) allow(log *slog.Logger, req events.APIGatewayCustomAuthorizerR
 		}
 		t := d.Tightest()
 		ctx[apigw.ContextKeyPolicy] = t.Policy.Name
-		ctx[apigw.ContextKeyLimit] = strconv.FormatInt(t.Policy.Rate, 10)
+		ctx[apigw.ContextKeyLimit] = strconv.FormatInt(t.Policy.Burst, 10)
 		ctx[apigw.ContextKeyRemaining] = strconv.FormatInt(t.Remaining, 10)
 		ctx[apigw.ContextKeyReset] = strconv.FormatInt(int64((t.ResetAfter+time.Second-1)/time.Second), 10)
 	}
@@ -213,8 +213,8 @@ func (h *Handler) allow(log *slog.Logger, req events.APIGatewayCustomAuthorizerR
 
 func state(r ratelimit.Result) apigw.RateLimitState {
 	return apigw.RateLimitState{
-		Name: r.Policy.Name, Quota: int(r.Policy.Rate), Window: r.Policy.Period,
-		Remaining: int(r.Remaining), Reset: r.ResetAfter,
+		Name: r.Policy.Name, Quota: int(r.Policy.Burst), Window: r.Policy.Window(),
+		Remaining: int(max(r.Remaining, 0)), Reset: r.ResetAfter,
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -431,5 +433,62 @@ func TestFromEnvNamesTheVariable(t *testing.T) {
 	}
 	if _, err := FromEnv(context.Background(), func(k string) string { return base[k] }, rdb, nil, nil, nil); err != nil {
 		t.Errorf("minimal config: %v", err)
+	}
+}
+
+// When several policies deny, the answer names the one that keeps the client
+// out longest: waiting its Retry-After is enough for all of them.
+func TestDenyNamesTheLongestWait(t *testing.T) {
+	_, rdb := redistest.Miniredis(t)
+	f := newFixture(t, rdb, Config{Policies: policies(t, "per_second=1/1s,per_hour=1/1h")})
+	tok := "Bearer " + hs256(t, claims("gail", "j"))
+	if resp, err := f.handle(t, tok); err != nil || effect(resp) != "Allow" {
+		t.Fatalf("first request: %+v %v", resp, err)
+	}
+	// Now per_hour is exhausted (wait ~1 h) and per_second too (wait < 1 s).
+	resp, err := f.handle(t, tok)
+	if err != nil || effect(resp) != "Deny" {
+		t.Fatalf("%+v %v", resp, err)
+	}
+	if resp.Context[apigw.ContextKeyPolicy] != "per_hour" {
+		t.Fatalf("deny names %v, want per_hour", resp.Context[apigw.ContextKeyPolicy])
+	}
+	if ra := resp.Context[apigw.ContextKeyRetryAfter].(string); len(ra) < 4 { // ≥ 1000 s
+		t.Fatalf("retry_after %s s is the short wait", ra)
+	}
+}
+
+// A JWKS outage is not the token's fault: 503 (fail closed), never 401.
+func TestSigningKeysUnavailableIsNot401(t *testing.T) {
+	_, rdb := redistest.Miniredis(t)
+	dead := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "down", http.StatusBadGateway)
+	}))
+	t.Cleanup(dead.Close)
+	v, err := authz.NewVerifier(authz.VerifierConfig{JWKSURL: dead.URL, Issuer: testIss, Audience: testAud, Algorithms: []string{authz.AlgRS256}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFixture(t, rdb, Config{Policies: policies(t, "per_minute=10/1m")})
+	f.h.Verifier = v
+	if _, err := f.handle(t, "Bearer "+rs256(t, claims("hana", "j"))); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("err = %v, want ErrUnavailable", err)
+	}
+}
+
+// Anonymous IPv6 callers share their /64's budget.
+func TestAnonymousIPv6SharesTheSlash64(t *testing.T) {
+	_, rdb := redistest.Miniredis(t)
+	f := newFixture(t, rdb, Config{Policies: policies(t, "per_minute=10/1m"), AnonymousPolicies: policies(t, "anon=2/1h")})
+	for i, ip := range []string{"2001:db8:1:2::1", "2001:db8:1:2::ffff", "2001:db8:1:2:aaaa::9"} {
+		req := request(t, "")
+		req.RequestContext.Identity.SourceIP = ip
+		resp, err := f.h.Handle(context.Background(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := map[bool]string{true: "Allow", false: "Deny"}[i < 2]; effect(resp) != want {
+			t.Fatalf("%s: %s, want %s", ip, effect(resp), want)
+		}
 	}
 }
