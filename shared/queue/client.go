@@ -1,0 +1,257 @@
+package queue
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/lambdis/lambdis/shared/keys"
+	"github.com/redis/go-redis/v9"
+)
+
+// DefaultRetention keeps finished job records (and their idempotency keys).
+const DefaultRetention = 24 * time.Hour
+
+// Errors of the client.
+var (
+	ErrNotFound = errors.New("job not found")
+	// ErrIdempotencyConflict: the idempotency key was used with another payload.
+	ErrIdempotencyConflict = errors.New("idempotency key reused with a different payload")
+)
+
+// Client enqueues jobs, reads their state and manages dead letters.
+type Client struct {
+	rdb       redis.UniversalClient
+	keys      keys.Builder
+	retention time.Duration
+}
+
+// NewClient returns a Client; retention 0 means DefaultRetention.
+func NewClient(rdb redis.UniversalClient, kb keys.Builder, retention time.Duration) *Client {
+	if retention <= 0 {
+		retention = DefaultRetention
+	}
+	return &Client{rdb: rdb, keys: kb, retention: retention}
+}
+
+// Retention is how long finished records are kept.
+func (c *Client) Retention() time.Duration { return c.retention }
+
+// Enqueued is the outcome of one enqueue.
+type Enqueued struct {
+	ID        string
+	Duplicate bool // an earlier request with the same key and payload made this job
+	Err       error
+}
+
+// Enqueue adds one job in one script call.
+func (c *Client) Enqueue(ctx context.Context, j Job) (Enqueued, error) {
+	out, err := c.EnqueueBatch(ctx, []Job{j})
+	if err != nil {
+		return Enqueued{}, err
+	}
+	return out[0], out[0].Err
+}
+
+// EnqueueBatch adds up to MaxBatch jobs in one round trip (one script call
+// per queue, pipelined). A job whose idempotency key was used with another
+// payload gets ErrIdempotencyConflict in its Err; the others are enqueued.
+func (c *Client) EnqueueBatch(ctx context.Context, jobs []Job) ([]Enqueued, error) {
+	if len(jobs) == 0 || len(jobs) > MaxBatch {
+		return nil, fmt.Errorf("%w: a batch holds 1 to %d jobs, not %d", ErrInvalidJob, MaxBatch, len(jobs))
+	}
+	type group struct {
+		keys queueKeys
+		idx  []int
+		args []any
+	}
+	groups := map[string]*group{}
+	var order []string
+	for i, j := range jobs {
+		if err := j.Validate(); err != nil {
+			return nil, fmt.Errorf("job %d: %w", i, err)
+		}
+		g := groups[j.Queue]
+		if g == nil {
+			k, err := newQueueKeys(c.keys, j.Queue)
+			if err != nil {
+				return nil, err
+			}
+			g = &group{keys: k, args: []any{0}}
+			groups[j.Queue] = g
+			order = append(order, j.Queue)
+		}
+		g.idx = append(g.idx, i)
+		max := j.MaxAttempts
+		if max == 0 {
+			max = DefaultAttempts
+		}
+		var runAt int64
+		if !j.RunAt.IsZero() {
+			runAt = max64(j.RunAt.UnixMilli(), 1)
+		}
+		payload := string(j.Payload)
+		if payload == "" {
+			payload = "null"
+		}
+		g.args = append(g.args, newJobID(j.Queue), j.Type, payload, max, j.Delay.Milliseconds(), runAt, j.IdempotencyKey, payloadHash(j))
+	}
+	cmds := make([]*redis.Cmd, len(order))
+	_, err := c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, q := range order {
+			g := groups[q]
+			g.args[0] = len(g.idx)
+			k := g.keys
+			cmds[i] = enqueueScript.EvalSha(ctx, p, []string{k.stream, k.delayed, k.delayedData, k.meta, k.dedup, k.expiry, k.stats}, g.args...)
+		}
+		return nil
+	})
+	if err != nil && isNoScript(err) {
+		// First use on this node: load the script and go again.
+		if err := enqueueScript.Load(ctx, c.rdb).Err(); err != nil {
+			return nil, fmt.Errorf("queue: load enqueue script: %w", err)
+		}
+		return c.EnqueueBatch(ctx, jobs)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("queue: enqueue: %w", err)
+	}
+	out := make([]Enqueued, len(jobs))
+	for i, q := range order {
+		rows, err := cmds[i].Slice()
+		if err != nil {
+			return nil, fmt.Errorf("queue: enqueue to %s: %w", q, err)
+		}
+		g := groups[q]
+		if len(rows) != len(g.idx) {
+			return nil, fmt.Errorf("queue: enqueue to %s: %d results for %d jobs", q, len(rows), len(g.idx))
+		}
+		for n, row := range rows {
+			r, _ := row.([]any)
+			if len(r) != 2 {
+				return nil, fmt.Errorf("queue: enqueue to %s: malformed result", q)
+			}
+			code, _ := r[0].(int64)
+			id, _ := r[1].(string)
+			e := Enqueued{ID: id, Duplicate: code == 1}
+			if code == 2 {
+				e.Err = fmt.Errorf("%w (job %s)", ErrIdempotencyConflict, id)
+			}
+			out[g.idx[n]] = e
+		}
+	}
+	return out, nil
+}
+
+// payloadHash identifies what an idempotency key promises: the type, the
+// payload and the schedule of the first request.
+func payloadHash(j Job) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%d:%s|%d:%s|%d|%d|%d", len(j.Type), j.Type, len(j.Payload), j.Payload, j.Delay.Milliseconds(), j.RunAt.UnixMilli(), j.MaxAttempts)
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+func isNoScript(err error) bool {
+	return err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT")
+}
+
+func max64(a, b int64) int64 {
+	if a > b {
+		return a
+	}
+	return b
+}
+
+// Status returns a job's record: queued, delayed, active (a worker holds it),
+// retrying, succeeded or dead. ErrNotFound when unknown or past retention.
+func (c *Client) Status(ctx context.Context, id string) (Record, error) {
+	q, err := QueueOf(id)
+	if err != nil {
+		return Record{}, err
+	}
+	k, err := newQueueKeys(c.keys, q)
+	if err != nil {
+		return Record{}, fmt.Errorf("%w: %w", ErrNotFound, err)
+	}
+	res, err := statusScript.Run(ctx, c.rdb, []string{k.meta, k.stream}, id, Group).Slice()
+	if err != nil {
+		return Record{}, fmt.Errorf("queue: status of %s: %w", id, err)
+	}
+	if len(res) != 2 {
+		return Record{}, fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
+	raw, _ := res[0].(string)
+	rec, err := parseRecord(raw)
+	if err != nil {
+		return Record{}, err
+	}
+	if active, _ := res[1].(int64); active == 1 {
+		rec.State = StateActive
+	}
+	return rec, nil
+}
+
+// Books is one consistent snapshot of a queue's counters and sizes.
+type Books struct {
+	Enqueued, Deduplicated, Succeeded, Retried, Dead, Lost, Reclaimed, Redriven int64
+	Stream                                                                      int64 // entries on the work stream: backlog + pending
+	Delayed                                                                     int64 // delayed and retrying jobs
+	Pending                                                                     int64 // entries held by workers
+	DeadLetters                                                                 int64 // entries on the dead-letter stream
+}
+
+// Backlog is the number of jobs waiting for a worker now.
+func (b Books) Backlog() int64 { return b.Stream - b.Pending }
+
+// Drift is how far the books are off: enqueued + redriven minus everything
+// accounted for. It is 0 when nothing was lost silently.
+func (b Books) Drift() int64 {
+	return b.Enqueued + b.Redriven - (b.Succeeded + b.Dead + b.Deduplicated + b.Lost + b.Stream + b.Delayed)
+}
+
+// Books reads a queue's counters and sizes in one script call.
+func (c *Client) Books(ctx context.Context, queue string) (Books, error) {
+	k, err := newQueueKeys(c.keys, queue)
+	if err != nil {
+		return Books{}, err
+	}
+	res, err := booksScript.Run(ctx, c.rdb, []string{k.stream, k.delayed, k.stats, k.dead}, Group).Slice()
+	if err != nil || len(res) != 5 {
+		return Books{}, fmt.Errorf("queue: books of %s: %v %w", queue, res, err)
+	}
+	var b Books
+	flat, _ := res[0].([]any)
+	for i := 0; i+1 < len(flat); i += 2 {
+		name, _ := flat[i].(string)
+		v, _ := flat[i+1].(string)
+		n, _ := strconv.ParseInt(v, 10, 64)
+		switch name {
+		case "enqueued":
+			b.Enqueued = n
+		case "deduplicated":
+			b.Deduplicated = n
+		case "succeeded":
+			b.Succeeded = n
+		case "retried":
+			b.Retried = n
+		case "dead":
+			b.Dead = n
+		case "lost":
+			b.Lost = n
+		case "reclaimed":
+			b.Reclaimed = n
+		case "redriven":
+			b.Redriven = n
+		}
+	}
+	b.Stream, _ = res[1].(int64)
+	b.Delayed, _ = res[2].(int64)
+	b.Pending, _ = res[3].(int64)
+	b.DeadLetters, _ = res[4].(int64)
+	return b, nil
+}

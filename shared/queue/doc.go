@@ -1,0 +1,39 @@
+// Package queue is a durable job queue on a Redis Stream, drained by a
+// scheduled Lambda: enqueue with idempotency keys, delays, retries with
+// capped exponential backoff and full jitter, dead letters, and books that
+// balance.
+//
+// # Keys
+//
+// Every key of a queue shares the queue's hash tag, so every script is valid
+// on Redis Cluster, ElastiCache cluster mode and Serverless:
+//
+//	<prefix>:q:{<queue>}:stream        work stream (consumer group "workers")
+//	<prefix>:q:{<queue>}:delayed       zset: job id -> due time (unix ms)
+//	<prefix>:q:{<queue>}:delayed_data  hash: job id -> the job while it waits
+//	<prefix>:q:{<queue>}:dead          dead-letter stream
+//	<prefix>:q:{<queue>}:meta          hash: job id -> job record (JSON)
+//	<prefix>:q:{<queue>}:dedup         hash: idempotency key -> job id, payload hash
+//	<prefix>:q:{<queue>}:expiry        zset: job id -> when its finished record goes
+//	<prefix>:q:{<queue>}:stats         hash: counters
+//
+// None of them carries a TTL: finished records and idempotency entries are
+// purged by the scripts themselves (expiry), so a volatile-* eviction policy
+// (ElastiCache Serverless's volatile-lru) can never evict queue data. An
+// allkeys-* policy can; the worker checks INFO memory and reports it.
+//
+// # Nothing is lost silently
+//
+// An entry leaves the work stream only in the script that records where it
+// went (XACK+XDEL with the record, never MAXLEN trimming). Entries whose
+// worker died are reclaimed once idle longer than the worker's timeout plus a
+// margin (no Lambda outlives its timeout, so they are provably orphaned);
+// entries XAUTOCLAIM reports as deleted are counted as lost; a job delivered
+// more than MaxDeliveries times (it keeps killing the worker) goes to the
+// dead-letter stream. The counters obey
+//
+//	enqueued + redriven = succeeded + dead + deduplicated + lost + stream length + delayed
+//
+// (stream length = backlog + pending, since settled entries are deleted);
+// Books returns both sides and Drift their difference.
+package queue

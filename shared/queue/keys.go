@@ -1,0 +1,63 @@
+package queue
+
+import (
+	"errors"
+	"fmt"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/lambdis/lambdis/shared/keys"
+)
+
+// Module is the key module of queues: <prefix>:q:{<queue>}:...
+const Module = "q"
+
+// Group is the consumer group every worker reads with.
+const Group = "workers"
+
+// MaxQueueName bounds a queue name in bytes.
+const MaxQueueName = 64
+
+// ErrInvalidQueue is wrapped by queue-name validation errors.
+var ErrInvalidQueue = errors.New("invalid queue name")
+
+// ValidateQueueName accepts 1 to 64 bytes of printable UTF-8 without braces,
+// spaces, control characters or ':'.
+func ValidateQueueName(name string) error {
+	switch {
+	case name == "":
+		return fmt.Errorf("%w: empty", ErrInvalidQueue)
+	case len(name) > MaxQueueName:
+		return fmt.Errorf("%w: %d bytes, the limit is %d", ErrInvalidQueue, len(name), MaxQueueName)
+	case !utf8.ValidString(name):
+		return fmt.Errorf("%w: not valid UTF-8", ErrInvalidQueue)
+	}
+	for _, r := range name {
+		if r == '{' || r == '}' || r == ':' || unicode.IsSpace(r) || unicode.IsControl(r) || !unicode.IsPrint(r) {
+			return fmt.Errorf("%w: %q may not contain braces, ':', spaces or control characters", ErrInvalidQueue, name)
+		}
+	}
+	return nil
+}
+
+// queueKeys are the keys of one queue.
+type queueKeys struct {
+	stream, delayed, delayedData, dead, meta, dedup, expiry, stats string
+}
+
+func newQueueKeys(kb keys.Builder, queue string) (queueKeys, error) {
+	if err := ValidateQueueName(queue); err != nil {
+		return queueKeys{}, err
+	}
+	k := func(part string) string {
+		s, err := kb.Key(Module, queue, part)
+		if err != nil {
+			panic(err) // unreachable: the name was validated above
+		}
+		return s
+	}
+	return queueKeys{
+		stream: k("stream"), delayed: k("delayed"), delayedData: k("delayed_data"), dead: k("dead"),
+		meta: k("meta"), dedup: k("dedup"), expiry: k("expiry"), stats: k("stats"),
+	}, nil
+}

@@ -1,0 +1,18 @@
+-- promote: move due delayed and retrying jobs onto the work stream.
+-- (Runs after lib.lua.)
+-- KEYS[1] stream  KEYS[2] delayed  KEYS[3] delayed_data  KEYS[4] meta
+-- ARGV[1] at most this many jobs
+-- Returns {promoted, due jobs left}.
+local now = now_ms()
+local ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, tonumber(ARGV[1]))
+for _, id in ipairs(ids) do
+  local raw = redis.call('HGET', KEYS[3], id)
+  if raw then
+    local d = cjson.decode(raw)
+    local eid = redis.call('XADD', KEYS[1], '*', 'id', id, 'type', d.type, 'payload', d.payload, 'attempt', d.attempt, 'max', d.max)
+    redis.call('HDEL', KEYS[3], id)
+    update_record(KEYS[4], id, {state = 'queued', updated_ms = now, entry = eid})
+  end
+  redis.call('ZREM', KEYS[2], id)
+end
+return {#ids, redis.call('ZCOUNT', KEYS[2], '-inf', now)}

@@ -1,0 +1,163 @@
+package queue
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/lambdis/lambdis/shared/keys"
+	"github.com/lambdis/lambdis/shared/redistest"
+	"github.com/redis/go-redis/v9"
+)
+
+func newClient(rdb redis.UniversalClient) *Client { return NewClient(rdb, keys.Builder{}, 0) }
+
+func job(queue, typ string, payload string) Job {
+	return Job{Queue: queue, Type: typ, Payload: json.RawMessage(payload)}
+}
+
+func mustBooks(t *testing.T, c *Client, q string) Books {
+	t.Helper()
+	b, err := c.Books(context.Background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestEnqueueDrainSucceed(t *testing.T) {
+	redistest.Each(t, func(t *testing.T, rdb redis.UniversalClient) {
+		ctx := context.Background()
+		c := newClient(rdb)
+		var ran atomic.Int64
+		reg := NewRegistry()
+		reg.Register("noop", func(ctx context.Context, d Delivery) error {
+			if string(d.Payload) != `{"n":1}` || d.Attempt != 1 || d.Queue != "email" {
+				return Permanent(fmt.Errorf("unexpected delivery %+v", d))
+			}
+			ran.Add(1)
+			return nil
+		}, nil)
+		var ids []string
+		for i := 0; i < 25; i++ {
+			e, err := c.Enqueue(ctx, job("email", "noop", `{"n":1}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, e.ID)
+		}
+		rec, err := c.Status(ctx, ids[0])
+		if err != nil || rec.State != StateQueued || rec.Queue != "email" || rec.MaxAttempts != DefaultAttempts {
+			t.Fatalf("status before drain: %+v %v", rec, err)
+		}
+		w := NewWorker(c, reg, WorkerConfig{Batch: 10, JobTimeout: time.Second, MaxBlock: 50 * time.Millisecond}, nil)
+		dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		sum, err := w.Drain(dctx, []string{"email"}, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum.Succeeded != 25 || ran.Load() != 25 || sum.Backlog != 0 || sum.Pending != 0 {
+			t.Fatalf("summary %+v, ran %d", sum, ran.Load())
+		}
+		rec, err = c.Status(ctx, ids[3])
+		if err != nil || rec.State != StateSucceeded || rec.Attempts != 1 || rec.FinishedAt == nil {
+			t.Fatalf("status after drain: %+v %v", rec, err)
+		}
+		b := mustBooks(t, c, "email")
+		if b.Enqueued != 25 || b.Succeeded != 25 || b.Drift() != 0 || b.Stream != 0 {
+			t.Fatalf("books %+v drift %d", b, b.Drift())
+		}
+	})
+}
+
+func TestRetryThenDeadAndRedrive(t *testing.T) {
+	redistest.Each(t, func(t *testing.T, rdb redis.UniversalClient) {
+		ctx := context.Background()
+		c := newClient(rdb)
+		var calls atomic.Int64
+		reg := NewRegistry()
+		reg.Register("flaky", func(ctx context.Context, d Delivery) error {
+			calls.Add(1)
+			return errors.New("boom")
+		}, nil)
+		j := job("billing", "flaky", `{}`)
+		j.MaxAttempts = 3
+		e, err := c.Enqueue(ctx, j)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := NewWorker(c, reg, WorkerConfig{JobTimeout: time.Second, MaxBlock: 20 * time.Millisecond,
+			Backoff: Backoff{Base: time.Millisecond, Max: 5 * time.Millisecond}}, nil)
+		for i := 0; i < 50 && calls.Load() < 3; i++ {
+			dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			if _, err := w.Drain(dctx, []string{"billing"}, 0); err != nil {
+				t.Fatal(err)
+			}
+			cancel()
+			time.Sleep(10 * time.Millisecond)
+		}
+		rec, err := c.Status(ctx, e.ID)
+		if err != nil || rec.State != StateDead || rec.Attempts != 3 || len(rec.Errors) != 3 || calls.Load() != 3 {
+			t.Fatalf("after 3 failures: %+v %v calls %d", rec, err, calls.Load())
+		}
+		dl, err := c.DeadLetters(ctx, "billing", 10, "")
+		if err != nil || len(dl) != 1 || dl[0].JobID != e.ID || dl[0].Attempts != 3 || dl[0].Error == "" {
+			t.Fatalf("dead letters %+v %v", dl, err)
+		}
+		b := mustBooks(t, c, "billing")
+		if b.Dead != 1 || b.Retried != 2 || b.Drift() != 0 || b.DeadLetters != 1 {
+			t.Fatalf("books %+v", b)
+		}
+		ids, err := c.Redrive(ctx, "billing")
+		if err != nil || len(ids) != 1 || ids[0] != e.ID {
+			t.Fatalf("redrive %v %v", ids, err)
+		}
+		if rec, _ := c.Status(ctx, e.ID); rec.State != StateQueued && rec.State != StateActive {
+			t.Fatalf("after redrive: %+v", rec)
+		}
+		if b := mustBooks(t, c, "billing"); b.Drift() != 0 || b.DeadLetters != 0 || b.Redriven != 1 {
+			t.Fatalf("books after redrive %+v", b)
+		}
+	})
+}
+
+func TestIdempotentEnqueue(t *testing.T) {
+	redistest.Each(t, func(t *testing.T, rdb redis.UniversalClient) {
+		ctx := context.Background()
+		c := newClient(rdb)
+		j := job("orders", "noop", `{"order":42}`)
+		j.IdempotencyKey = "order-42"
+		var wg sync.WaitGroup
+		ids := make([]string, 100)
+		errs := make([]error, 100)
+		for i := range 100 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				e, err := c.Enqueue(ctx, j)
+				ids[i], errs[i] = e.ID, err
+			}()
+		}
+		wg.Wait()
+		for i := range ids {
+			if errs[i] != nil || ids[i] != ids[0] {
+				t.Fatalf("enqueue %d: %s %v (first %s)", i, ids[i], errs[i], ids[0])
+			}
+		}
+		b := mustBooks(t, c, "orders")
+		if b.Stream != 1 || b.Enqueued != 100 || b.Deduplicated != 99 || b.Drift() != 0 {
+			t.Fatalf("books %+v", b)
+		}
+		other := j
+		other.Payload = json.RawMessage(`{"order":43}`)
+		if _, err := c.Enqueue(ctx, other); !errors.Is(err, ErrIdempotencyConflict) {
+			t.Fatalf("same key, other payload: %v", err)
+		}
+	})
+}

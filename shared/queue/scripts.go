@@ -1,0 +1,40 @@
+package queue
+
+import (
+	_ "embed"
+
+	"github.com/redis/go-redis/v9"
+)
+
+var (
+	//go:embed lib.lua
+	libLua string
+	//go:embed enqueue.lua
+	enqueueLua string
+	//go:embed promote.lua
+	promoteLua string
+	//go:embed settle.lua
+	settleLua string
+	//go:embed reclaim.lua
+	reclaimLua string
+	//go:embed giveback.lua
+	givebackLua string
+	//go:embed janitor.lua
+	janitorLua string
+	//go:embed redrive.lua
+	redriveLua string
+	//go:embed books.lua
+	booksLua string
+	//go:embed status.lua
+	statusLua string
+
+	enqueueScript  = redis.NewScript(libLua + "\n" + enqueueLua)
+	promoteScript  = redis.NewScript(libLua + "\n" + promoteLua)
+	settleScript   = redis.NewScript(libLua + "\n" + settleLua)
+	reclaimScript  = redis.NewScript(libLua + "\n" + reclaimLua)
+	redriveScript  = redis.NewScript(libLua + "\n" + redriveLua)
+	givebackScript = redis.NewScript(givebackLua)
+	janitorScript  = redis.NewScript(janitorLua)
+	booksScript    = redis.NewScript(booksLua)
+	statusScript   = redis.NewScript(statusLua)
+)

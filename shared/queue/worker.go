@@ -1,0 +1,467 @@
+package queue
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// WorkerConfig tunes a Worker; zero fields take the defaults shown.
+type WorkerConfig struct {
+	Consumer        string        // consumer name; default from AWS_LAMBDA_LOG_STREAM_NAME
+	Concurrency     int           // jobs run at once (10)
+	Batch           int           // entries read per XREADGROUP (100)
+	JobTimeout      time.Duration // per job (30s), cut to the time left
+	FunctionTimeout time.Duration // the worker Lambda's timeout (60s)
+	ReclaimMargin   time.Duration // added to FunctionTimeout for reclaiming (30s)
+	MaxDeliveries   int           // deliveries of one attempt before dead-lettering (5)
+	SettleReserve   time.Duration // kept at the end to settle and give back (1s)
+	MaxBlock        time.Duration // longest wait for new entries (1s)
+	IdleConsumer    time.Duration // consumers idle this long with nothing pending are removed (1h)
+	Backoff         Backoff       // DefaultBackoff
+	Version         string        // recorded on dead letters; default AWS_LAMBDA_FUNCTION_VERSION
+}
+
+func (c WorkerConfig) withDefaults() WorkerConfig {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	defInt := func(n *int, v int) {
+		if *n <= 0 {
+			*n = v
+		}
+	}
+	defInt(&c.Concurrency, 10)
+	defInt(&c.Batch, 100)
+	defInt(&c.MaxDeliveries, 5)
+	def(&c.JobTimeout, 30*time.Second)
+	def(&c.FunctionTimeout, 60*time.Second)
+	def(&c.ReclaimMargin, 30*time.Second)
+	def(&c.SettleReserve, time.Second)
+	def(&c.MaxBlock, time.Second)
+	def(&c.IdleConsumer, time.Hour)
+	if c.Backoff.Base <= 0 || c.Backoff.Max <= 0 {
+		c.Backoff = DefaultBackoff
+	}
+	if c.Consumer == "" {
+		c.Consumer = DefaultConsumer()
+	}
+	if c.Version == "" {
+		c.Version = os.Getenv("AWS_LAMBDA_FUNCTION_VERSION")
+	}
+	return c
+}
+
+// ReclaimAfter is the idle time after which a pending entry is orphaned.
+func (c WorkerConfig) ReclaimAfter() time.Duration { return c.FunctionTimeout + c.ReclaimMargin }
+
+// DefaultConsumer names the consumer after the Lambda execution environment
+// (its log stream, reused across warm invocations), else host and pid.
+func DefaultConsumer() string {
+	if s := os.Getenv("AWS_LAMBDA_LOG_STREAM_NAME"); s != "" {
+		h := sha256.Sum256([]byte(s))
+		return "lambda-" + hex.EncodeToString(h[:8])
+	}
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s-%d", host, os.Getpid())
+}
+
+// Worker drains queues.
+type Worker struct {
+	c        *Client
+	cfg      WorkerConfig
+	registry *Registry
+	log      *slog.Logger
+	groups   sync.Map // queue -> struct{}: consumer group known to exist
+}
+
+// NewWorker returns a Worker running the registry's handlers.
+func NewWorker(c *Client, registry *Registry, cfg WorkerConfig, log *slog.Logger) *Worker {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Worker{c: c, cfg: cfg.withDefaults(), registry: registry, log: log}
+}
+
+// Config returns the effective configuration.
+func (w *Worker) Config() WorkerConfig { return w.cfg }
+
+// Summary is what one Drain did.
+type Summary struct {
+	Processed        int    `json:"processed"` // jobs run to an outcome
+	Succeeded        int    `json:"succeeded"`
+	Retried          int    `json:"retried"`
+	Dead             int    `json:"dead"`
+	Reclaimed        int    `json:"reclaimed"`
+	Lost             int    `json:"lost"`
+	GivenBack        int    `json:"given_back"`
+	Promoted         int    `json:"promoted"`
+	NotOwned         int    `json:"not_owned"` // results dropped: another worker had reclaimed the entry
+	ConsumersRemoved int    `json:"consumers_removed"`
+	Backlog          int64  `json:"backlog"` // waiting on the stream when the drain ended
+	Pending          int64  `json:"pending"`
+	Delayed          int64  `json:"delayed"`
+	Evicting         bool   `json:"evicting"` // the server may evict queue keys
+	EvictionPolicy   string `json:"eviction_policy,omitempty"`
+	OutOfTime        bool   `json:"out_of_time"` // stopped because the budget could not fit another batch
+}
+
+func (s *Summary) add(o Summary) {
+	s.Processed += o.Processed
+	s.Succeeded += o.Succeeded
+	s.Retried += o.Retried
+	s.Dead += o.Dead
+	s.Reclaimed += o.Reclaimed
+	s.Lost += o.Lost
+	s.GivenBack += o.GivenBack
+	s.Promoted += o.Promoted
+	s.NotOwned += o.NotOwned
+	s.ConsumersRemoved += o.ConsumersRemoved
+	s.OutOfTime = s.OutOfTime || o.OutOfTime
+}
+
+// DefaultBudget bounds a Drain whose context has no deadline.
+const DefaultBudget = time.Minute
+
+// Drain works the queues until they are empty, maxJobs jobs have run (0: no
+// cap), or the time left (ctx's deadline) cannot fit another batch. Jobs
+// fetched but not started are given back for the next run.
+func (w *Worker) Drain(ctx context.Context, queues []string, maxJobs int) (Summary, error) {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(DefaultBudget)
+	}
+	var sum Summary
+	policy, evicting, err := EvictionPolicy(ctx, w.c.rdb)
+	sum.EvictionPolicy, sum.Evicting = policy, evicting
+	if err != nil {
+		// Not fatal (miniredis has no INFO memory); the drain is still safe.
+		w.log.Warn("could not read the eviction policy", "error", err.Error())
+	}
+	if evicting {
+		w.log.Error("queue data can be evicted: set maxmemory-policy to noeviction", "maxmemory_policy", policy)
+	}
+	var errs []error
+	for _, q := range queues {
+		left := 0
+		if maxJobs > 0 {
+			left = maxJobs - sum.Processed
+			if left <= 0 {
+				break
+			}
+		}
+		s, err := w.drainQueue(ctx, q, deadline, left)
+		sum.add(s)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("queue %s: %w", q, err))
+		}
+	}
+	for _, q := range queues {
+		b, err := w.c.Books(context.WithoutCancel(ctx), q)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		sum.Backlog += b.Backlog()
+		sum.Pending += b.Pending
+		sum.Delayed += b.Delayed
+	}
+	return sum, errors.Join(errs...)
+}
+
+func (w *Worker) ensureGroup(ctx context.Context, k queueKeys) error {
+	if _, ok := w.groups.Load(k.stream); ok {
+		return nil
+	}
+	err := w.c.rdb.XGroupCreateMkStream(ctx, k.stream, Group, "0").Err()
+	if err != nil && !strings.HasPrefix(err.Error(), "BUSYGROUP") {
+		return fmt.Errorf("create consumer group: %w", err)
+	}
+	w.groups.Store(k.stream, struct{}{})
+	return nil
+}
+
+// work is one fetched entry.
+type work struct {
+	entry string
+	d     Delivery
+}
+
+func (w *Worker) drainQueue(ctx context.Context, queue string, deadline time.Time, maxJobs int) (Summary, error) {
+	var sum Summary
+	k, err := newQueueKeys(w.c.keys, queue)
+	if err != nil {
+		return sum, err
+	}
+	if err := w.ensureGroup(ctx, k); err != nil {
+		return sum, err
+	}
+	// Orphans first: they have waited longest.
+	for {
+		batch, lost, dead, more, err := w.reclaim(ctx, k, queue)
+		sum.Lost += lost
+		sum.Dead += dead
+		sum.Reclaimed += len(batch) + dead
+		if lost > 0 {
+			w.log.Error("stream entries lost: deleted while pending", "queue", queue, "lost", lost)
+		}
+		if err != nil {
+			return sum, err
+		}
+		if len(batch) > 0 {
+			s, err := w.runBatch(ctx, k, batch, deadline)
+			sum.add(s)
+			if err != nil {
+				return sum, err
+			}
+		}
+		if !more || sum.OutOfTime {
+			break
+		}
+	}
+	for !sum.OutOfTime {
+		n, err := w.promote(ctx, k)
+		sum.Promoted += n
+		if err != nil {
+			return sum, err
+		}
+		if maxJobs > 0 && sum.Processed >= maxJobs {
+			break
+		}
+		block := time.Until(deadline) - w.cfg.JobTimeout - w.cfg.SettleReserve
+		if block < time.Millisecond {
+			sum.OutOfTime = true
+			break
+		}
+		block = min(block, w.cfg.MaxBlock)
+		count := w.cfg.Batch
+		if maxJobs > 0 {
+			count = min(count, maxJobs-sum.Processed)
+		}
+		batch, err := w.read(ctx, k, queue, count, block)
+		if err != nil {
+			return sum, err
+		}
+		if len(batch) == 0 {
+			break // drained
+		}
+		s, err := w.runBatch(ctx, k, batch, deadline)
+		sum.add(s)
+		if err != nil {
+			return sum, err
+		}
+	}
+	removed, err := janitorScript.Run(context.WithoutCancel(ctx), w.c.rdb, []string{k.stream}, Group, w.cfg.IdleConsumer.Milliseconds()).Int()
+	sum.ConsumersRemoved += removed
+	if err != nil {
+		return sum, fmt.Errorf("janitor: %w", err)
+	}
+	return sum, nil
+}
+
+func (w *Worker) promote(ctx context.Context, k queueKeys) (int, error) {
+	res, err := promoteScript.Run(ctx, w.c.rdb, []string{k.stream, k.delayed, k.delayedData, k.meta}, 1000).Int64Slice()
+	if err != nil {
+		return 0, fmt.Errorf("promote: %w", err)
+	}
+	return int(res[0]), nil
+}
+
+func (w *Worker) reclaim(ctx context.Context, k queueKeys, queue string) (batch []work, lost, dead int, more bool, err error) {
+	res, err := reclaimScript.Run(ctx, w.c.rdb, []string{k.stream, k.dead, k.meta, k.stats, k.dedup, k.expiry},
+		Group, w.cfg.Consumer, w.cfg.ReclaimAfter().Milliseconds(), w.cfg.Batch, w.cfg.MaxDeliveries,
+		w.cfg.Version, w.c.retention.Milliseconds()).Slice()
+	if err != nil {
+		return nil, 0, 0, false, fmt.Errorf("reclaim: %w", err)
+	}
+	if len(res) < 3 || (len(res)-3)%7 != 0 {
+		return nil, 0, 0, false, fmt.Errorf("reclaim: malformed reply of %d values", len(res))
+	}
+	l, _ := res[0].(int64)
+	dd, _ := res[1].(int64)
+	m, _ := res[2].(int64)
+	for i := 3; i < len(res); i += 7 {
+		s := func(j int) string { v, _ := res[i+j].(string); return v }
+		deliveries, _ := res[i+6].(int64)
+		batch = append(batch, work{entry: s(0), d: delivery(queue, s(1), s(2), s(3), s(4), s(5), int(deliveries))})
+	}
+	return batch, int(l), int(dd), m == 1, nil
+}
+
+func delivery(queue, id, typ, payload, attempt, max string, deliveries int) Delivery {
+	a, _ := strconv.Atoi(attempt)
+	m, _ := strconv.Atoi(max)
+	return Delivery{ID: id, Queue: queue, Type: typ, Payload: []byte(payload), Attempt: a, MaxAttempts: m, Deliveries: deliveries}
+}
+
+func (w *Worker) read(ctx context.Context, k queueKeys, queue string, count int, block time.Duration) ([]work, error) {
+	res, err := w.c.rdb.XReadGroup(ctx, &redis.XReadGroupArgs{
+		Group: Group, Consumer: w.cfg.Consumer, Streams: []string{k.stream, ">"},
+		Count: int64(count), Block: block, // never 0: that would block forever
+	}).Result()
+	if errors.Is(err, redis.Nil) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read: %w", err)
+	}
+	var batch []work
+	for _, st := range res {
+		for _, m := range st.Messages {
+			s := func(f string) string { v, _ := m.Values[f].(string); return v }
+			batch = append(batch, work{entry: m.ID, d: delivery(queue, s("id"), s("type"), s("payload"), s("attempt"), s("max"), 1)})
+		}
+	}
+	return batch, nil
+}
+
+// result is one job's outcome, ready to settle.
+type result struct {
+	entry, id, outcome, err string
+	backoff                 time.Duration
+}
+
+// runBatch runs a batch with bounded concurrency, settles every finished job
+// in one script call and gives back those it had no time to start.
+func (w *Worker) runBatch(ctx context.Context, k queueKeys, batch []work, deadline time.Time) (Summary, error) {
+	var sum Summary
+	results := make([]*result, len(batch))
+	started := make([]bool, len(batch))
+	sem := make(chan struct{}, w.cfg.Concurrency)
+	var wg sync.WaitGroup
+	for i, job := range batch {
+		sem <- struct{}{}
+		// Start a job only if it can run to its timeout and still be settled.
+		if time.Until(deadline) < w.cfg.JobTimeout+w.cfg.SettleReserve || ctx.Err() != nil {
+			<-sem
+			sum.OutOfTime = true
+			break
+		}
+		started[i] = true
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			results[i] = w.run(ctx, job, deadline)
+		}()
+	}
+	wg.Wait()
+
+	// Settle in one call what ran; the settle outlives a cancelled ctx (a
+	// finished job must be recorded) but not the deadline.
+	sctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
+	defer cancel()
+	var done []*result
+	for _, r := range results {
+		if r != nil {
+			done = append(done, r)
+		}
+	}
+	if len(done) > 0 {
+		owned, err := w.settle(sctx, k, done)
+		if err != nil {
+			return sum, err
+		}
+		for i, r := range done {
+			if !owned[i] {
+				sum.NotOwned++
+				continue
+			}
+			sum.Processed++
+			switch r.outcome {
+			case "ok":
+				sum.Succeeded++
+			case "retry":
+				sum.Retried++
+			default:
+				sum.Dead++
+			}
+		}
+	}
+	var back []any
+	for i, job := range batch {
+		if !started[i] {
+			back = append(back, job.entry, job.d.Deliveries-1)
+		}
+	}
+	if len(back) > 0 {
+		args := append([]any{Group, w.cfg.Consumer, w.cfg.ReclaimAfter().Milliseconds() + 1}, back...)
+		n, err := givebackScript.Run(sctx, w.c.rdb, []string{k.stream}, args...).Int()
+		sum.GivenBack += n
+		if err != nil {
+			return sum, fmt.Errorf("give back: %w", err)
+		}
+	}
+	return sum, nil
+}
+
+// run executes one job and decides its outcome.
+func (w *Worker) run(ctx context.Context, job work, deadline time.Time) (r *result) {
+	d := job.d
+	r = &result{entry: job.entry, id: d.ID}
+	h, ok := w.registry.Handler(d.Type)
+	if !ok {
+		r.outcome, r.err = "dead", fmt.Sprintf("no handler for job type %q", d.Type)
+		return r
+	}
+	end := time.Now().Add(w.cfg.JobTimeout)
+	if limit := deadline.Add(-w.cfg.SettleReserve); limit.Before(end) {
+		end = limit
+	}
+	jctx, cancel := context.WithDeadline(ctx, end)
+	defer cancel()
+	err := func() (err error) {
+		defer func() {
+			if p := recover(); p != nil {
+				err = fmt.Errorf("handler panicked: %v", p)
+			}
+		}()
+		return h(jctx, d)
+	}()
+	switch {
+	case err == nil:
+		r.outcome = "ok"
+	case IsPermanent(err):
+		r.outcome, r.err = "dead", err.Error()
+	case d.Attempt >= d.MaxAttempts:
+		r.outcome, r.err = "dead", fmt.Sprintf("attempt %d of %d: %v", d.Attempt, d.MaxAttempts, err)
+	default:
+		r.outcome, r.err, r.backoff = "retry", err.Error(), w.cfg.Backoff.Delay(d.Attempt)
+	}
+	if len(r.err) > 2048 {
+		r.err = r.err[:2048]
+	}
+	return r
+}
+
+func (w *Worker) settle(ctx context.Context, k queueKeys, done []*result) ([]bool, error) {
+	owned := make([]bool, 0, len(done))
+	for start := 0; start < len(done); start += 200 {
+		chunk := done[start:min(start+200, len(done))]
+		args := []any{Group, w.c.retention.Milliseconds(), w.cfg.Version, len(chunk)}
+		for _, r := range chunk {
+			args = append(args, r.entry, r.id, r.outcome, r.err, r.backoff.Milliseconds())
+		}
+		res, err := settleScript.Run(ctx, w.c.rdb,
+			[]string{k.stream, k.delayed, k.delayedData, k.dead, k.meta, k.stats, k.dedup, k.expiry}, args...).Int64Slice()
+		if err != nil {
+			return owned, fmt.Errorf("settle: %w", err)
+		}
+		for _, v := range res {
+			owned = append(owned, v == 1)
+		}
+	}
+	return owned, nil
+}
