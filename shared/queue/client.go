@@ -107,7 +107,7 @@ func (c *Client) EnqueueBatch(ctx context.Context, jobs []Job) ([]Enqueued, erro
 			g := groups[q]
 			g.args[0] = len(g.idx)
 			k := g.keys
-			cmds[i] = enqueueScript.EvalSha(ctx, p, []string{k.stream, k.delayed, k.delayedData, k.meta, k.dedup, k.expiry, k.stats}, g.args...)
+			cmds[i] = enqueueScript.EvalSha(ctx, p, []string{k.stream, k.delayed, k.delayedData, k.meta, k.dedup, k.expiry, k.stats, k.done}, g.args...)
 		}
 		return nil
 	})
@@ -178,11 +178,11 @@ func (c *Client) Status(ctx context.Context, id string) (Record, error) {
 	if err != nil {
 		return Record{}, fmt.Errorf("%w: %w", ErrNotFound, err)
 	}
-	res, err := statusScript.Run(ctx, c.rdb, []string{k.meta, k.stream}, id, Group).Slice()
+	res, err := statusScript.Run(ctx, c.rdb, []string{k.meta, k.stream, k.done}, id, Group).Slice()
 	if err != nil {
 		return Record{}, fmt.Errorf("queue: status of %s: %w", id, err)
 	}
-	if len(res) != 2 {
+	if len(res) != 3 {
 		return Record{}, fmt.Errorf("%w: %s", ErrNotFound, id)
 	}
 	raw, _ := res[0].(string)
@@ -192,6 +192,15 @@ func (c *Client) Status(ctx context.Context, id string) (Record, error) {
 	}
 	if active, _ := res[1].(int64); active == 1 {
 		rec.State = StateActive
+	}
+	if done, _ := res[2].(string); done != "" {
+		var finished int64
+		var attempts int
+		if _, err := fmt.Sscanf(done, "%d %d", &finished, &attempts); err != nil {
+			return Record{}, fmt.Errorf("queue: status of %s: done entry %q", id, done)
+		}
+		t := ms(finished)
+		rec.State, rec.Attempts, rec.FinishedAt, rec.UpdatedAt, rec.RunAt = StateSucceeded, attempts, &t, t, nil
 	}
 	return rec, nil
 }

@@ -13,6 +13,7 @@
 //	<prefix>:q:{<queue>}:delayed_data  hash: job id -> the job while it waits
 //	<prefix>:q:{<queue>}:dead          dead-letter stream
 //	<prefix>:q:{<queue>}:meta          hash: job id -> job record (JSON)
+//	<prefix>:q:{<queue>}:done          hash: job id -> finish time, attempts (succeeded jobs)
 //	<prefix>:q:{<queue>}:dedup         hash: idempotency key -> job id, payload hash
 //	<prefix>:q:{<queue>}:expiry        zset: job id -> when its finished record goes
 //	<prefix>:q:{<queue>}:stats         hash: counters

@@ -7,13 +7,14 @@
 -- KEYS[5] dedup         hash idempotency key -> "<job id> <payload hash>"
 -- KEYS[6] expiry        zset job id -> unix ms when its finished record goes
 -- KEYS[7] stats         hash of counters
+-- KEYS[8] done          hash job id -> "<finished ms> <attempts>" (succeeded)
 -- ARGV[1] number of jobs, then 8 per job:
 --   id, type, payload, max_attempts, delay_ms, run_at_ms (0: use delay),
 --   idempotency key ("" for none), payload hash
 -- Returns per job {code, job id}: 0 created, 1 duplicate (the original id),
 -- 2 key reused with another payload (the original id).
 local now = now_ms()
-purge_expired(KEYS[4], KEYS[5], KEYS[6], now)
+purge_expired(KEYS[4], KEYS[8], KEYS[5], KEYS[6], now, 100)
 local out = {}
 local n = tonumber(ARGV[1])
 local created, dups = 0, 0

@@ -42,7 +42,7 @@ func ValidateQueueName(name string) error {
 
 // queueKeys are the keys of one queue.
 type queueKeys struct {
-	stream, delayed, delayedData, dead, meta, dedup, expiry, stats string
+	stream, delayed, delayedData, dead, meta, done, dedup, expiry, stats string
 }
 
 func newQueueKeys(kb keys.Builder, queue string) (queueKeys, error) {
@@ -58,6 +58,6 @@ func newQueueKeys(kb keys.Builder, queue string) (queueKeys, error) {
 	}
 	return queueKeys{
 		stream: k("stream"), delayed: k("delayed"), delayedData: k("delayed_data"), dead: k("dead"),
-		meta: k("meta"), dedup: k("dedup"), expiry: k("expiry"), stats: k("stats"),
+		meta: k("meta"), done: k("done"), dedup: k("dedup"), expiry: k("expiry"), stats: k("stats"),
 	}, nil
 }

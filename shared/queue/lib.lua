@@ -31,18 +31,49 @@ local function release_dedup(dedup, rec)
   end
 end
 
--- purge_expired removes up to 100 finished records past their retention,
--- with their idempotency entries.
-local function purge_expired(meta, dedup, expiry, now)
-  local ids = redis.call('ZRANGEBYSCORE', expiry, '-inf', now, 'LIMIT', 0, 100)
-  for _, id in ipairs(ids) do
-    local raw = redis.call('HGET', meta, id)
-    if raw then
-      release_dedup(dedup, cjson.decode(raw))
-      redis.call('HDEL', meta, id)
+-- purge_expired removes finished records past their retention, with their
+-- idempotency entries: up to limit members of the expiry set, each a job id
+-- or "#<id> <id> ..." for a batch of succeeded jobs.
+local function purge_expired(meta, done, dedup, expiry, now, limit)
+  local members = redis.call('ZRANGEBYSCORE', expiry, '-inf', now, 'LIMIT', 0, limit)
+  for _, m in ipairs(members) do
+    local ids = {m}
+    if string.sub(m, 1, 1) == '#' then
+      ids = {}
+      for id in string.gmatch(string.sub(m, 2), '%S+') do ids[#ids + 1] = id end
     end
-    redis.call('ZREM', expiry, id)
+    for _, id in ipairs(ids) do
+      local raw = redis.call('HGET', meta, id)
+      if raw then
+        release_dedup(dedup, cjson.decode(raw))
+        redis.call('HDEL', meta, id)
+      end
+      redis.call('HDEL', done, id)
+    end
+    redis.call('ZREM', expiry, m)
   end
+end
+
+-- trim_acked deletes every stream entry below the group's oldest pending
+-- entry (or up to its last delivered one when nothing is pending): entries
+-- are delivered in id order, so each of those was delivered and is no longer
+-- pending, that is acknowledged. Nothing unacknowledged is ever removed.
+local function trim_acked(stream, group)
+  local p = redis.call('XPENDING', stream, group)
+  local minid
+  if tonumber(p[1]) > 0 then
+    minid = p[2]
+  else
+    for _, g in ipairs(redis.call('XINFO', 'GROUPS', stream)) do
+      local f = {}
+      for i = 1, #g, 2 do f[g[i]] = g[i + 1] end
+      if f.name == group then
+        local ms, seq = string.match(f['last-delivered-id'], '^(%d+)-(%d+)$')
+        if ms then minid = ms .. '-' .. (tonumber(seq) + 1) end
+      end
+    end
+  end
+  if minid then redis.call('XTRIM', stream, 'MINID', minid) end
 end
 
 -- entry_fields turns an XRANGE/XREADGROUP field list into a table.

@@ -1,9 +1,11 @@
 -- promote: move due delayed and retrying jobs onto the work stream.
 -- (Runs after lib.lua.)
 -- KEYS[1] stream  KEYS[2] delayed  KEYS[3] delayed_data  KEYS[4] meta
--- ARGV[1] at most this many jobs
+-- KEYS[5] done    KEYS[6] dedup    KEYS[7] expiry
+-- ARGV[1] at most this many jobs (and finished records purged)
 -- Returns {promoted, due jobs left}.
 local now = now_ms()
+purge_expired(KEYS[4], KEYS[5], KEYS[6], KEYS[7], now, tonumber(ARGV[1]))
 local ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, tonumber(ARGV[1]))
 for _, id in ipairs(ids) do
   local raw = redis.call('HGET', KEYS[3], id)

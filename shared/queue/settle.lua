@@ -2,38 +2,55 @@
 -- (Runs after lib.lua.)
 -- KEYS[1] stream  KEYS[2] delayed  KEYS[3] delayed_data  KEYS[4] dead
 -- KEYS[5] meta    KEYS[6] stats    KEYS[7] dedup         KEYS[8] expiry
+-- KEYS[9] done
 -- ARGV[1] group; ARGV[2] retention of finished records, ms; ARGV[3] worker
--- version; ARGV[4] number of jobs, then 5 per job:
---   stream entry id, job id, outcome (ok | retry | dead), error, backoff ms
--- A job this worker no longer owns (XACK acknowledges nothing: the entry was
--- reclaimed by another worker) is left alone. Every other job is acked and
+-- version; ARGV[4] this consumer; ARGV[5] number of jobs; ARGV[6], ARGV[7]
+-- the lowest and highest entry id of the batch; then 6 per job:
+--   stream entry id, job id, attempt, outcome (ok | retry | dead), error, backoff ms
+-- A job this worker no longer owns (its entry is not in this consumer's
+-- pending list: another worker reclaimed it) is left alone. Every other job is acked and
 -- deleted from the stream in the same call that records where it went:
---   ok    -> record succeeded (kept for the retention)
+--   ok    -> acked together, and recorded in the done hash (id -> "<finished
+--            ms> <attempts>") kept for the retention; the entries are then
+--            removed by trim_acked, which deletes only acknowledged entries.
+--            The common path touches no JSON.
 --   retry -> delayed set, due after the backoff, attempt + 1
 --   dead  -> dead-letter stream with the error history and worker version;
 --            the idempotency key is released so a client may retry
 -- Returns per job 1 (settled) or 0 (not owned).
 local now = now_ms()
 local retention = tonumber(ARGV[2])
-local n = tonumber(ARGV[4])
+local n = tonumber(ARGV[5])
 local out = {}
 local counts = {succeeded = 0, retried = 0, dead = 0}
+-- This consumer's pending entries between the batch's lowest and highest
+-- ids (ARGV[6], ARGV[7]), read in pages: the ownership check.
+local mine = {}
+local from = ARGV[6]
+while true do
+  local page = redis.call('XPENDING', KEYS[1], ARGV[1], from, ARGV[7], 1000, ARGV[4])
+  for _, p in ipairs(page) do mine[p[1]] = true end
+  if #page < 1000 then break end
+  from = '(' .. page[#page][1]
+end
+local ok_entries, done, done_ids = {}, {}, {}
 for j = 0, n - 1 do
-  local a = 5 + j * 5
-  local eid, id, outcome, err, backoff = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], tonumber(ARGV[a + 4])
-  local entry = redis.call('XRANGE', KEYS[1], eid, eid)
-  if redis.call('XACK', KEYS[1], ARGV[1], eid) == 0 then
+  local a = 8 + j * 6
+  local eid, id, attempt, outcome, err, backoff = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2]), ARGV[a + 3], ARGV[a + 4], tonumber(ARGV[a + 5])
+  if not mine[eid] then
     out[#out + 1] = 0
+  elseif outcome == 'ok' then
+    ok_entries[#ok_entries + 1] = eid
+    done[#done + 1], done[#done + 2] = id, now .. ' ' .. attempt
+    done_ids[#done_ids + 1] = id
+    out[#out + 1] = 1
   else
+    local entry = redis.call('XRANGE', KEYS[1], eid, eid)
+    redis.call('XACK', KEYS[1], ARGV[1], eid)
     redis.call('XDEL', KEYS[1], eid)
     local f = {}
     if entry[1] then f = entry_fields(entry[1][2]) end
-    local attempt = tonumber(f.attempt) or 1
-    if outcome == 'ok' then
-      update_record(KEYS[5], id, {state = 'succeeded', attempts = attempt, updated_ms = now, finished_ms = now})
-      redis.call('ZADD', KEYS[8], now + retention, id)
-      counts.succeeded = counts.succeeded + 1
-    elseif outcome == 'retry' then
+    if outcome == 'retry' then
       local due = now + backoff
       redis.call('HSET', KEYS[3], id, cjson.encode({type = f.type, payload = f.payload, attempt = attempt + 1, max = tonumber(f.max)}))
       redis.call('ZADD', KEYS[2], due, id)
@@ -61,6 +78,14 @@ for j = 0, n - 1 do
     end
     out[#out + 1] = 1
   end
+end
+if #ok_entries > 0 then
+  redis.call('XACK', KEYS[1], ARGV[1], unpack(ok_entries))
+  redis.call('HSET', KEYS[9], unpack(done))
+  -- The batch expires as one member: "<first id> <n>|<id> <id> ...".
+  redis.call('ZADD', KEYS[8], now + retention, '#' .. table.concat(done_ids, ' '))
+  counts.succeeded = #ok_entries
+  trim_acked(KEYS[1], ARGV[1])
 end
 for k, v in pairs(counts) do
   if v > 0 then redis.call('HINCRBY', KEYS[6], k, v) end

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -21,6 +22,7 @@ type WorkerConfig struct {
 	Consumer        string        // consumer name; default from AWS_LAMBDA_LOG_STREAM_NAME
 	Concurrency     int           // jobs run at once (10)
 	Batch           int           // entries read per XREADGROUP (100)
+	Lanes           int           // read-run-settle loops per queue at once (4)
 	JobTimeout      time.Duration // per job (30s), cut to the time left
 	FunctionTimeout time.Duration // the worker Lambda's timeout (60s)
 	ReclaimMargin   time.Duration // added to FunctionTimeout for reclaiming (30s)
@@ -45,6 +47,7 @@ func (c WorkerConfig) withDefaults() WorkerConfig {
 	}
 	defInt(&c.Concurrency, 10)
 	defInt(&c.Batch, 100)
+	defInt(&c.Lanes, 4)
 	defInt(&c.MaxDeliveries, 5)
 	def(&c.JobTimeout, 30*time.Second)
 	def(&c.FunctionTimeout, 60*time.Second)
@@ -209,6 +212,7 @@ func (w *Worker) drainQueue(ctx context.Context, queue string, deadline time.Tim
 		return sum, err
 	}
 	// Orphans first: they have waited longest.
+	sem := make(chan struct{}, w.cfg.Concurrency)
 	for {
 		batch, lost, dead, more, err := w.reclaim(ctx, k, queue)
 		sum.Lost += lost
@@ -221,7 +225,7 @@ func (w *Worker) drainQueue(ctx context.Context, queue string, deadline time.Tim
 			return sum, err
 		}
 		if len(batch) > 0 {
-			s, err := w.runBatch(ctx, k, batch, deadline)
+			s, err := w.runBatch(ctx, k, batch, deadline, sem)
 			sum.add(s)
 			if err != nil {
 				return sum, err
@@ -231,37 +235,69 @@ func (w *Worker) drainQueue(ctx context.Context, queue string, deadline time.Tim
 			break
 		}
 	}
-	for !sum.OutOfTime {
-		n, err := w.promote(ctx, k)
-		sum.Promoted += n
-		if err != nil {
-			return sum, err
+	// Lanes: several read-run-settle loops share the job concurrency (sem),
+	// so the server settles one batch while another is read and a third runs.
+	var (
+		mu       sync.Mutex
+		errs     []error
+		reserved atomic.Int64 // entries fetched, to honour maxJobs
+		wg       sync.WaitGroup
+	)
+	reserve := func() int {
+		for {
+			cur := reserved.Load()
+			n := int64(w.cfg.Batch)
+			if maxJobs > 0 {
+				n = min(n, int64(maxJobs)-cur)
+			}
+			if n <= 0 {
+				return 0
+			}
+			if reserved.CompareAndSwap(cur, cur+n) {
+				return int(n)
+			}
 		}
-		if maxJobs > 0 && sum.Processed >= maxJobs {
-			break
-		}
-		block := time.Until(deadline) - w.cfg.JobTimeout - w.cfg.SettleReserve
-		if block < time.Millisecond {
-			sum.OutOfTime = true
-			break
-		}
-		block = min(block, w.cfg.MaxBlock)
-		count := w.cfg.Batch
-		if maxJobs > 0 {
-			count = min(count, maxJobs-sum.Processed)
-		}
-		batch, err := w.read(ctx, k, queue, count, block)
-		if err != nil {
-			return sum, err
-		}
-		if len(batch) == 0 {
-			break // drained
-		}
-		s, err := w.runBatch(ctx, k, batch, deadline)
-		sum.add(s)
-		if err != nil {
-			return sum, err
-		}
+	}
+	for range w.cfg.Lanes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				n, err := w.promote(ctx, k)
+				var s Summary
+				s.Promoted = n
+				count := 0
+				var batch []work
+				if err == nil {
+					block := time.Until(deadline) - w.cfg.JobTimeout - w.cfg.SettleReserve
+					if block < time.Millisecond {
+						s.OutOfTime = true
+					} else if count = reserve(); count > 0 {
+						batch, err = w.read(ctx, k, queue, count, min(block, w.cfg.MaxBlock))
+						reserved.Add(int64(len(batch) - count))
+					}
+				}
+				if err == nil && len(batch) > 0 {
+					var bs Summary
+					bs, err = w.runBatch(ctx, k, batch, deadline, sem)
+					s.add(bs)
+				}
+				mu.Lock()
+				sum.add(s)
+				if err != nil {
+					errs = append(errs, err)
+				}
+				stop := err != nil || len(batch) == 0 || sum.OutOfTime || len(errs) > 0
+				mu.Unlock()
+				if stop {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if len(errs) > 0 {
+		return sum, errors.Join(errs...)
 	}
 	removed, err := janitorScript.Run(context.WithoutCancel(ctx), w.c.rdb, []string{k.stream}, Group, w.cfg.IdleConsumer.Milliseconds()).Int()
 	sum.ConsumersRemoved += removed
@@ -272,7 +308,7 @@ func (w *Worker) drainQueue(ctx context.Context, queue string, deadline time.Tim
 }
 
 func (w *Worker) promote(ctx context.Context, k queueKeys) (int, error) {
-	res, err := promoteScript.Run(ctx, w.c.rdb, []string{k.stream, k.delayed, k.delayedData, k.meta}, 1000).Int64Slice()
+	res, err := promoteScript.Run(ctx, w.c.rdb, []string{k.stream, k.delayed, k.delayedData, k.meta, k.done, k.dedup, k.expiry}, 1000).Int64Slice()
 	if err != nil {
 		return 0, fmt.Errorf("promote: %w", err)
 	}
@@ -330,16 +366,16 @@ func (w *Worker) read(ctx context.Context, k queueKeys, queue string, count int,
 // result is one job's outcome, ready to settle.
 type result struct {
 	entry, id, outcome, err string
+	attempt                 int
 	backoff                 time.Duration
 }
 
 // runBatch runs a batch with bounded concurrency, settles every finished job
 // in one script call and gives back those it had no time to start.
-func (w *Worker) runBatch(ctx context.Context, k queueKeys, batch []work, deadline time.Time) (Summary, error) {
+func (w *Worker) runBatch(ctx context.Context, k queueKeys, batch []work, deadline time.Time, sem chan struct{}) (Summary, error) {
 	var sum Summary
 	results := make([]*result, len(batch))
 	started := make([]bool, len(batch))
-	sem := make(chan struct{}, w.cfg.Concurrency)
 	var wg sync.WaitGroup
 	for i, job := range batch {
 		sem <- struct{}{}
@@ -390,27 +426,43 @@ func (w *Worker) runBatch(ctx context.Context, k queueKeys, batch []work, deadli
 			}
 		}
 	}
-	var back []any
+	var back []work
 	for i, job := range batch {
 		if !started[i] {
-			back = append(back, job.entry, job.d.Deliveries-1)
+			back = append(back, job)
 		}
 	}
-	if len(back) > 0 {
-		args := append([]any{Group, w.cfg.Consumer, w.cfg.ReclaimAfter().Milliseconds() + 1}, back...)
-		n, err := givebackScript.Run(sctx, w.c.rdb, []string{k.stream}, args...).Int()
-		sum.GivenBack += n
-		if err != nil {
-			return sum, fmt.Errorf("give back: %w", err)
-		}
+	if err := w.giveBack(ctx, k, back, deadline, &sum); err != nil {
+		return sum, err
 	}
 	return sum, nil
+}
+
+// giveBack returns unstarted entries: their idle time is set past the
+// reclaim threshold and their delivery count restored, so the next drain
+// takes them at once and no attempt is spent.
+func (w *Worker) giveBack(ctx context.Context, k queueKeys, batch []work, deadline time.Time, sum *Summary) error {
+	if len(batch) == 0 {
+		return nil
+	}
+	sctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
+	defer cancel()
+	args := []any{Group, w.cfg.Consumer, w.cfg.ReclaimAfter().Milliseconds() + 1}
+	for _, job := range batch {
+		args = append(args, job.entry, job.d.Deliveries-1)
+	}
+	n, err := givebackScript.Run(sctx, w.c.rdb, []string{k.stream}, args...).Int()
+	sum.GivenBack += n
+	if err != nil {
+		return fmt.Errorf("give back: %w", err)
+	}
+	return nil
 }
 
 // run executes one job and decides its outcome.
 func (w *Worker) run(ctx context.Context, job work, deadline time.Time) (r *result) {
 	d := job.d
-	r = &result{entry: job.entry, id: d.ID}
+	r = &result{entry: job.entry, id: d.ID, attempt: d.Attempt}
 	h, ok := w.registry.Handler(d.Type)
 	if !ok {
 		r.outcome, r.err = "dead", fmt.Sprintf("no handler for job type %q", d.Type)
@@ -448,14 +500,23 @@ func (w *Worker) run(ctx context.Context, job work, deadline time.Time) (r *resu
 
 func (w *Worker) settle(ctx context.Context, k queueKeys, done []*result) ([]bool, error) {
 	owned := make([]bool, 0, len(done))
-	for start := 0; start < len(done); start += 200 {
-		chunk := done[start:min(start+200, len(done))]
-		args := []any{Group, w.c.retention.Milliseconds(), w.cfg.Version, len(chunk)}
+	for start := 0; start < len(done); start += 500 {
+		chunk := done[start:min(start+500, len(done))]
+		lo, hi := chunk[0].entry, chunk[0].entry
 		for _, r := range chunk {
-			args = append(args, r.entry, r.id, r.outcome, r.err, r.backoff.Milliseconds())
+			if entryLess(r.entry, lo) {
+				lo = r.entry
+			}
+			if entryLess(hi, r.entry) {
+				hi = r.entry
+			}
+		}
+		args := []any{Group, w.c.retention.Milliseconds(), w.cfg.Version, w.cfg.Consumer, len(chunk), lo, hi}
+		for _, r := range chunk {
+			args = append(args, r.entry, r.id, r.attempt, r.outcome, r.err, r.backoff.Milliseconds())
 		}
 		res, err := settleScript.Run(ctx, w.c.rdb,
-			[]string{k.stream, k.delayed, k.delayedData, k.dead, k.meta, k.stats, k.dedup, k.expiry}, args...).Int64Slice()
+			[]string{k.stream, k.delayed, k.delayedData, k.dead, k.meta, k.stats, k.dedup, k.expiry, k.done}, args...).Int64Slice()
 		if err != nil {
 			return owned, fmt.Errorf("settle: %w", err)
 		}
@@ -464,4 +525,20 @@ func (w *Worker) settle(ctx context.Context, k queueKeys, done []*result) ([]boo
 		}
 	}
 	return owned, nil
+}
+
+// entryLess orders stream entry ids ("<ms>-<seq>").
+func entryLess(a, b string) bool {
+	am, as, _ := strings.Cut(a, "-")
+	bm, bs, _ := strings.Cut(b, "-")
+	if len(am) != len(bm) {
+		return len(am) < len(bm)
+	}
+	if am != bm {
+		return am < bm
+	}
+	if len(as) != len(bs) {
+		return len(as) < len(bs)
+	}
+	return as < bs
 }

@@ -333,3 +333,41 @@ func TestRecordJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Many lanes with large batches: every job is settled by its owner (the
+// ownership check must see all of a consumer's pending entries).
+func TestLanesSettleEverything(t *testing.T) {
+	rdb := redistest.StartServer(t).Client(t)
+	c := newClient(rdb)
+	reg := NewRegistry()
+	reg.Register("noop", func(ctx context.Context, d Delivery) error { return nil }, nil)
+	var batch []Job
+	for i := 0; i < 6000; i++ {
+		batch = append(batch, job("lanes", "noop", `{}`))
+		if len(batch) == MaxBatch {
+			if _, err := c.EnqueueBatch(context.Background(), batch); err != nil {
+				t.Fatal(err)
+			}
+			batch = batch[:0]
+		}
+	}
+	w := NewWorker(c, reg, WorkerConfig{Lanes: 4, Batch: 500, Concurrency: 50, JobTimeout: time.Second, MaxBlock: 10 * time.Millisecond}, nil)
+	sum := drain(t, w, 30*time.Second, "lanes")
+	if sum.Succeeded != 6000 || sum.NotOwned != 0 || sum.Pending != 0 || sum.Backlog != 0 {
+		t.Fatalf("summary %+v", sum)
+	}
+	if b := mustBooks(t, c, "lanes"); b.Drift() != 0 || b.Stream != 0 {
+		t.Fatalf("books %+v", b)
+	}
+}
+
+func TestEntryLess(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		less bool
+	}{{"1-0", "2-0", true}, {"9-0", "10-0", true}, {"10-0", "9-0", false}, {"5-2", "5-10", true}, {"5-10", "5-2", false}, {"5-1", "5-1", false}} {
+		if got := entryLess(tc.a, tc.b); got != tc.less {
+			t.Errorf("entryLess(%s, %s) = %v", tc.a, tc.b, got)
+		}
+	}
+}
