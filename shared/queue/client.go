@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -65,11 +66,6 @@ func (c *Client) EnqueueBatch(ctx context.Context, jobs []Job) ([]Enqueued, erro
 	if len(jobs) == 0 || len(jobs) > MaxBatch {
 		return nil, fmt.Errorf("%w: a batch holds 1 to %d jobs, not %d", ErrInvalidJob, MaxBatch, len(jobs))
 	}
-	type group struct {
-		keys queueKeys
-		idx  []int
-		args []any
-	}
 	groups := map[string]*group{}
 	var order []string
 	for i, j := range jobs {
@@ -99,15 +95,26 @@ func (c *Client) EnqueueBatch(ctx context.Context, jobs []Job) ([]Enqueued, erro
 		if payload == "" {
 			payload = "null"
 		}
-		g.args = append(g.args, newJobID(j.Queue), j.Type, payload, max, j.Delay.Milliseconds(), runAt, j.IdempotencyKey, payloadHash(j))
+		id, hash := newJobID(j.Queue), ""
+		if j.IdempotencyKey != "" {
+			hash = payloadHash(j)
+		}
+		g.args = append(g.args, id, j.Type, payload, max, j.Delay.Milliseconds(), runAt, j.IdempotencyKey, hash, baseRecord(id, j.Type, max, j.IdempotencyKey))
 	}
 	cmds := make([]*redis.Cmd, len(order))
+	if len(order) == 1 { // one queue: one EVALSHA, no pipeline
+		g := groups[order[0]]
+		g.args[0] = len(g.idx)
+		k := g.keys
+		cmds[0] = enqueueScript.Run(ctx, c.rdb, []string{k.stream, k.delayed, k.delayedData, k.meta, k.dedup, k.expiry, k.stats}, g.args...)
+		return c.enqueued(jobs, order, groups, cmds)
+	}
 	_, err := c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, q := range order {
 			g := groups[q]
 			g.args[0] = len(g.idx)
 			k := g.keys
-			cmds[i] = enqueueScript.EvalSha(ctx, p, []string{k.stream, k.delayed, k.delayedData, k.meta, k.dedup, k.expiry, k.stats, k.done}, g.args...)
+			cmds[i] = enqueueScript.EvalSha(ctx, p, []string{k.stream, k.delayed, k.delayedData, k.meta, k.dedup, k.expiry, k.stats}, g.args...)
 		}
 		return nil
 	})
@@ -121,6 +128,10 @@ func (c *Client) EnqueueBatch(ctx context.Context, jobs []Job) ([]Enqueued, erro
 	if err != nil {
 		return nil, fmt.Errorf("queue: enqueue: %w", err)
 	}
+	return c.enqueued(jobs, order, groups, cmds)
+}
+
+func (c *Client) enqueued(jobs []Job, order []string, groups map[string]*group, cmds []*redis.Cmd) ([]Enqueued, error) {
 	out := make([]Enqueued, len(jobs))
 	for i, q := range order {
 		rows, err := cmds[i].Slice()
@@ -146,6 +157,26 @@ func (c *Client) EnqueueBatch(ctx context.Context, jobs []Job) ([]Enqueued, erro
 		}
 	}
 	return out, nil
+}
+
+// baseRecord is a job record's fixed part as JSON; the enqueue script adds
+// the state and the times.
+func baseRecord(id, typ string, max int, idem string) string {
+	b, _ := json.Marshal(struct {
+		ID          string `json:"id"`
+		Type        string `json:"type"`
+		MaxAttempts int    `json:"max_attempts"`
+		Attempts    int    `json:"attempts"`
+		Idem        string `json:"idempotency_key,omitempty"`
+	}{id, typ, max, 0, idem})
+	return string(b)
+}
+
+// group is the part of a batch bound for one queue.
+type group struct {
+	keys queueKeys
+	idx  []int
+	args []any
 }
 
 // payloadHash identifies what an idempotency key promises: the type, the
