@@ -1,0 +1,234 @@
+package jobsapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/lambdis/lambdis/shared/apigw"
+	"github.com/lambdis/lambdis/shared/queue"
+	"github.com/lambdis/lambdis/shared/telemetry"
+)
+
+// The routes of the enqueue function.
+const (
+	RouteEnqueue = "/jobs"
+	RouteBatch   = "/jobs/batch"
+	RouteStatus  = "/jobs/{id}"
+)
+
+type jobQueue interface {
+	Enqueue(ctx context.Context, j queue.Job) (queue.Enqueued, error)
+	EnqueueBatch(ctx context.Context, jobs []queue.Job) ([]queue.Enqueued, error)
+	Status(ctx context.Context, id string) (queue.Record, error)
+}
+
+type registry interface {
+	Handler(typ string) (queue.Handler, bool)
+	Validate(typ string, payload json.RawMessage) error
+	Types() []string
+}
+
+// Handler serves the job routes.
+type Handler struct {
+	Queue    jobQueue
+	Registry registry // validates types and payloads at enqueue
+	// Scope, when set, is required of every caller.
+	Scope        string
+	StoreTimeout time.Duration
+	Log          *slog.Logger
+	// Now is the clock run_at is checked against (time.Now when nil); the
+	// queue itself schedules on Redis time.
+	Now func() time.Time
+}
+
+// Handle routes a proxy request.
+func (h *Handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+	log := h.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	log = telemetry.WithRequest(ctx, log)
+	method := "POST"
+	switch req.Resource {
+	case RouteEnqueue, RouteBatch:
+	case RouteStatus:
+		method = "GET"
+	default:
+		return apigw.ProblemResponse(apigw.TypeNotFound.New("No such route.")), nil
+	}
+	var resp events.APIGatewayProxyResponse
+	caller, err := apigw.Caller(req)
+	switch {
+	case req.HTTPMethod != method:
+		resp = apigw.ProblemResponse(apigw.TypeMethodNotAllowed.New("Use " + method + "."))
+		resp.Headers["Allow"] = method
+	case err != nil || caller.Anonymous || caller.Subject == "":
+		resp = apigw.Unauthorized("A bearer token is required.")
+	case h.Scope != "" && !caller.HasScope(h.Scope):
+		resp = apigw.MissingScope(h.Scope)
+	case req.Resource == RouteEnqueue:
+		resp = h.enqueue(ctx, log, caller, req)
+	case req.Resource == RouteBatch:
+		resp = h.batch(ctx, log, caller, req)
+	default:
+		resp = h.status(ctx, log, req)
+	}
+	return apigw.WithRateLimitHeaders(req, resp), nil
+}
+
+func (h *Handler) enqueue(ctx context.Context, log *slog.Logger, caller apigw.Identity, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
+	idem, err := idempotencyHeader(req)
+	if err != nil {
+		return apigw.BadRequest(err.Error() + ".")
+	}
+	if idem != nil {
+		if err := validIdempotencyKey(*idem); err != nil {
+			return apigw.BadRequest(HeaderIdempotencyKey + ": " + err.Error() + ".")
+		}
+	}
+	var body JobRequest
+	if err := apigw.DecodeJSON(req, MaxBody, &body); err != nil {
+		return apigw.DecodeError(err)
+	}
+	j, errs := h.job(body, nil, "", h.now())
+	if len(errs) > 0 {
+		return invalid(errs)
+	}
+	if idem != nil {
+		j.IdempotencyKey = *idem
+	}
+	sctx, cancel := h.storeContext(ctx)
+	defer cancel()
+	e, err := h.Queue.Enqueue(sctx, j)
+	switch {
+	case errors.Is(err, queue.ErrIdempotencyConflict):
+		log.Info("enqueue: idempotency key reused with another job", "queue", j.Queue, "sub", caller.Subject)
+		return conflict()
+	case errors.Is(err, queue.ErrInvalidJob):
+		return apigw.BadRequest(detail(err, "invalid job"))
+	case err != nil:
+		log.Error("enqueue: store write failed", "error", err.Error(), "queue", j.Queue, "type", j.Type)
+		return apigw.StoreUnavailable()
+	}
+	log.Info("enqueued", "id", e.ID, "type", j.Type, "duplicate", e.Duplicate, "sub", caller.Subject)
+	return apigw.JSON(202, EnqueueResponse{ID: e.ID, StatusURL: StatusURL(e.ID), Duplicate: e.Duplicate})
+}
+
+func (h *Handler) batch(ctx context.Context, log *slog.Logger, caller apigw.Identity, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
+	if idem, err := idempotencyHeader(req); idem != nil || err != nil {
+		return apigw.BadRequest("A batch takes no " + HeaderIdempotencyKey + " header; give each job its own idempotency_key.")
+	}
+	var body BatchRequest
+	if err := apigw.DecodeJSON(req, MaxBatchBody, &body); err != nil {
+		return apigw.DecodeError(err)
+	}
+	if len(body.Jobs) == 0 || len(body.Jobs) > queue.MaxBatch {
+		return invalid([]apigw.FieldError{{Pointer: "/jobs", Detail: "1 to " + strconv.Itoa(queue.MaxBatch) + " jobs, not " + strconv.Itoa(len(body.Jobs))}})
+	}
+	now := h.now()
+	jobs := make([]queue.Job, len(body.Jobs))
+	var errs []apigw.FieldError
+	for i, r := range body.Jobs {
+		j, e := h.job(r.JobRequest, r.IdempotencyKey, "/jobs/"+strconv.Itoa(i), now)
+		jobs[i], errs = j, append(errs, e...)
+	}
+	if len(errs) > 0 {
+		return invalid(errs)
+	}
+	sctx, cancel := h.storeContext(ctx)
+	defer cancel()
+	out, err := h.Queue.EnqueueBatch(sctx, jobs)
+	switch {
+	case errors.Is(err, queue.ErrInvalidJob):
+		return apigw.BadRequest(detail(err, "invalid job"))
+	case err != nil:
+		log.Error("enqueue batch: store write failed", "error", err.Error(), "jobs", len(jobs))
+		return apigw.StoreUnavailable()
+	}
+	resp := BatchResponse{Jobs: make([]BatchResult, len(out))}
+	var created, dups, conflicts int
+	for i, e := range out {
+		switch {
+		case errors.Is(e.Err, queue.ErrIdempotencyConflict):
+			p := conflictProblem()
+			resp.Jobs[i] = BatchResult{Error: &p}
+			conflicts++
+		case e.Err != nil: // not returned by the queue today; never dropped silently
+			p := apigw.TypeInternal.New("The job was not enqueued.")
+			resp.Jobs[i] = BatchResult{Error: &p}
+			log.Error("enqueue batch: job failed", "index", i, "error", e.Err.Error())
+		default:
+			resp.Jobs[i] = BatchResult{ID: e.ID, StatusURL: StatusURL(e.ID), Duplicate: e.Duplicate}
+			if e.Duplicate {
+				dups++
+			} else {
+				created++
+			}
+		}
+	}
+	log.Info("enqueued batch", "jobs", len(jobs), "created", created, "duplicates", dups, "conflicts", conflicts, "sub", caller.Subject)
+	return apigw.JSON(202, resp)
+}
+
+func (h *Handler) status(ctx context.Context, log *slog.Logger, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
+	id := req.PathParameters["id"]
+	sctx, cancel := h.storeContext(ctx)
+	defer cancel()
+	rec, err := h.Queue.Status(sctx, id)
+	if errors.Is(err, queue.ErrNotFound) && strings.Contains(id, "%") {
+		// The gateway handed the parameter on still escaped.
+		if dec, derr := url.PathUnescape(id); derr == nil && dec != id {
+			rec, err = h.Queue.Status(sctx, dec)
+		}
+	}
+	switch {
+	case errors.Is(err, queue.ErrNotFound):
+		return apigw.NotFound("No job has this id, or its record has expired.")
+	case err != nil:
+		log.Error("job status: store read failed", "error", err.Error())
+		return apigw.StoreUnavailable()
+	}
+	return apigw.JSON(200, rec)
+}
+
+// invalid is the 400 for invalid values, each listed with its pointer.
+func invalid(errs []apigw.FieldError) events.APIGatewayProxyResponse {
+	first := errs[0]
+	msg := "Invalid job: " + first.Detail
+	if first.Pointer != "" {
+		msg = "Invalid job: " + strings.TrimPrefix(first.Pointer, "/") + ": " + first.Detail
+	}
+	if len(errs) > 1 {
+		msg += " (and " + strconv.Itoa(len(errs)-1) + " more; see errors)"
+	}
+	return apigw.ProblemResponse(apigw.TypeBadRequest.New(msg).With("errors", errs))
+}
+
+func conflictProblem() apigw.Problem {
+	return apigw.TypeUnprocessable.New("This idempotency key was used for a different job (type, payload, schedule or attempts); use a new key for a new job.")
+}
+
+func conflict() events.APIGatewayProxyResponse { return apigw.ProblemResponse(conflictProblem()) }
+
+func (h *Handler) types() []string { return h.Registry.Types() }
+
+func (h *Handler) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
+}
+
+func (h *Handler) storeContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if h.StoreTimeout <= 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, h.StoreTimeout)
+}

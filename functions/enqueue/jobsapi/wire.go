@@ -1,0 +1,58 @@
+package jobsapi
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/lambdis/lambdis/shared/envvar"
+	"github.com/lambdis/lambdis/shared/jobs"
+	"github.com/lambdis/lambdis/shared/keys"
+	"github.com/lambdis/lambdis/shared/queue"
+	"github.com/lambdis/lambdis/shared/secrets"
+	"github.com/redis/go-redis/v9"
+)
+
+// Environment variables of the enqueue function (besides REDIS_*,
+// LAMBDIS_KEY_PREFIX and the job types' WEBHOOK_*, read by jobs.ConfigFromEnv).
+const (
+	// EnvRetention: how long finished job records (and their idempotency
+	// keys) are kept, 1s to queue.MaxDelay; the worker reads the same
+	// variable with the same bounds.
+	EnvRetention    = "JOB_RETENTION"
+	EnvStoreTimeout = "ENQUEUE_STORE_TIMEOUT"
+	EnvScope        = "ENQUEUE_SCOPE"
+)
+
+// DefaultStoreTimeout bounds one enqueue or status round trip.
+const DefaultStoreTimeout = 2 * time.Second
+
+// FromEnv builds the Handler around an existing Redis client. sm reads
+// WEBHOOK_SECRET_ARN when set (nil: the default AWS client).
+func FromEnv(ctx context.Context, get envvar.Getenv, rdb redis.UniversalClient, sm secrets.GetSecretValueAPI, log *slog.Logger) (*Handler, error) {
+	kb, err := keys.FromEnv(get)
+	if err != nil {
+		return nil, fmt.Errorf("enqueue: %w", err)
+	}
+	retention, err := envvar.Duration(get, EnvRetention, queue.DefaultRetention, time.Second, queue.MaxDelay)
+	if err != nil {
+		return nil, fmt.Errorf("enqueue: %w", err)
+	}
+	timeout, err := envvar.Duration(get, EnvStoreTimeout, DefaultStoreTimeout, time.Millisecond, 25*time.Second)
+	if err != nil {
+		return nil, fmt.Errorf("enqueue: %w", err)
+	}
+	cfg, err := jobs.ConfigFromEnv(get)
+	if err != nil {
+		return nil, fmt.Errorf("enqueue: %w", err)
+	}
+	reg, err := jobs.NewRegistry(ctx, cfg, rdb, sm)
+	if err != nil {
+		return nil, fmt.Errorf("enqueue: %w", err)
+	}
+	return &Handler{
+		Queue: queue.NewClient(rdb, kb, retention), Registry: reg,
+		Scope: envvar.String(get, EnvScope, ""), StoreTimeout: timeout, Log: log,
+	}, nil
+}
