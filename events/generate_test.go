@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -99,7 +100,8 @@ const (
 	routeRevokeAll = "/users/{sub}/revoke-all"
 )
 
-var resourceIDs = map[string]string{routeSelf: "s3lf0k", routeRevoke: "r3v0k3", routeRevokeAll: "a11rv0"}
+var resourceIDs = map[string]string{routeSelf: "s3lf0k", routeRevoke: "r3v0k3", routeRevokeAll: "a11rv0",
+	"/jobs": "j0bs01", "/jobs/batch": "b4tch1", "/jobs/{id}": "j0b1d1"}
 
 // Names of the sample files.
 const (
@@ -168,8 +170,12 @@ func generate(t testing.TB) map[string][]byte {
 				authz.EnvJWTSecret:   authz.LocalDevSecret,
 				authz.EnvMaxTokenTTL: "0",
 			},
+			enqueueFunction: enqueueEnv(),
+			workerFunction:  workerEnv(),
 		},
 	}
+	maps.Copy(samples, jobSamples(t))   // enqueue_test.go
+	maps.Copy(samples, workerSamples()) // worker_test.go
 	out := make(map[string][]byte, len(samples))
 	for name, v := range samples {
 		out[name] = encode(t, v)
@@ -350,12 +356,14 @@ func TestGenerate(t *testing.T) {
 	}
 }
 
-// sampleFiles returns the names of the sample events (not env.json), sorted.
+// sampleFiles returns the names of the sample events of the authorizer and
+// the revoke function (not env.json, nor the job and worker samples, which
+// enqueue_test.go and worker_test.go check), sorted.
 func sampleFiles(t testing.TB) []string {
 	t.Helper()
 	var out []string
 	for name := range generate(t) {
-		if name != fileEnv {
+		if name != fileEnv && !slices.Contains(jobFiles, name) && !slices.Contains(workerFiles, name) {
 			out = append(out, name)
 		}
 	}

@@ -122,10 +122,11 @@ func TestSamplesDecode(t *testing.T) {
 		if err := decodeStrict(readSample(t, fileEnv), &env); err != nil {
 			t.Fatalf("events/env.json: %v", err)
 		}
-		if len(env) != 2 || env[ratelimitFunction] == nil || env[revokeFunction] == nil {
-			t.Errorf("env.json has functions %v, want %s and %s", sortedKeys(env), ratelimitFunction, revokeFunction)
+		if want := []string{enqueueFunction, ratelimitFunction, revokeFunction, workerFunction}; !slices.Equal(sortedKeys(env), want) {
+			t.Errorf("env.json has functions %v, want %v", sortedKeys(env), want)
 		}
-		for fn, vars := range env {
+		for _, fn := range []string{ratelimitFunction, revokeFunction} { // enqueue_test.go checks EnqueueFunction's
+			vars := env[fn]
 			if vars[authz.EnvJWTSecret] != authz.LocalDevSecret || vars[authz.EnvMaxTokenTTL] != "0" {
 				t.Errorf("env.json %s: want JWT_SECRET the dev secret and AUTHZ_MAX_TOKEN_TTL=0, got %v", fn, vars)
 			}

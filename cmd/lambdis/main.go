@@ -31,7 +31,7 @@ type command struct {
 
 // commands lists the subcommands in the order usage shows them.
 var commands = []command{
-	{"serve", "[--addr 127.0.0.1:3000]", "run the API locally: the deployed functions behind a local API Gateway", runServe},
+	{"serve", "[--addr 127.0.0.1:3000] [--worker-interval 2s]", "run the API locally: the deployed functions behind a local API Gateway, and the job worker", runServe},
 	{"token", "--sub SUB [--scope S]... [--ttl 15m] [--iss ISS] [--aud AUD]... [--secret-env JWT_SECRET]", "print a development token (HS256)", runToken},
 	{"doctor", "", "check a Redis deployment (not yet)", nil},
 	{"bench", "", "benchmark against a real redis-server (not yet)", nil},

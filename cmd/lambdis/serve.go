@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/lambdis/lambdis/cmd/lambdis/localapi"
 	"github.com/lambdis/lambdis/shared/authz"
@@ -19,17 +20,23 @@ import (
 // defaultServeAddr is where `lambdis serve` listens without --addr.
 const defaultServeAddr = "127.0.0.1:3000"
 
+// defaultWorkerInterval is how often `lambdis serve` runs the job worker.
+const defaultWorkerInterval = 2 * time.Second
+
 // runServe is `lambdis serve`: the local API until SIGINT or SIGTERM.
 func runServe(ctx context.Context, c cli, args []string) int {
 	fs := flag.NewFlagSet("lambdis serve", flag.ContinueOnError)
 	fs.SetOutput(c.stderr)
 	addr := fs.String("addr", defaultServeAddr, "host:port to listen on")
+	workerInterval := fs.Duration("worker-interval", defaultWorkerInterval, "how often the job worker drains WORKER_QUEUES (default \"default\"); 0 disables it")
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "usage: lambdis serve [--addr 127.0.0.1:3000]\n\n"+
+		fmt.Fprint(fs.Output(), "usage: lambdis serve [--addr 127.0.0.1:3000] [--worker-interval 2s]\n\n"+
 			"Runs the deployed functions behind a local API Gateway. Redis is REDIS_URL or\n"+
 			"REDIS_ADDRS, else an embedded miniredis; without JWT_SECRET, JWT_SECRET_ARN and\n"+
 			"JWT_JWKS_URL the functions accept tokens from `lambdis token`. Every other\n"+
 			"variable (RATE_LIMITS, AUTHZ_*, LOG_LEVEL, ...) means what it means deployed.\n"+
+			"The job worker runs in-process every --worker-interval, which is also each\n"+
+			"run's deadline (its WORKER_FUNCTION_TIMEOUT).\n"+
 			"Logs go to stderr. SIGINT or SIGTERM stops it gracefully.\n\n")
 		fs.PrintDefaults()
 	}
@@ -37,6 +44,10 @@ func runServe(ctx context.Context, c cli, args []string) int {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
 		}
+		return exitUsage
+	}
+	if *workerInterval < 0 {
+		fmt.Fprintf(c.stderr, "lambdis serve: --worker-interval %v: must not be negative\n", *workerInterval)
 		return exitUsage
 	}
 	if fs.NArg() > 0 {
@@ -56,7 +67,7 @@ func runServe(ctx context.Context, c cli, args []string) int {
 		fmt.Fprintf(c.stderr, "lambdis serve: %v\n", err)
 		return exitError
 	}
-	srv, err := localapi.New(ctx, localapi.Config{Getenv: c.getenv, LogOutput: c.stderr})
+	srv, err := localapi.New(ctx, localapi.Config{Getenv: c.getenv, LogOutput: c.stderr, WorkerInterval: *workerInterval})
 	if err != nil {
 		_ = ln.Close()
 		fmt.Fprintf(c.stderr, "lambdis serve: %v\n", err)
@@ -82,6 +93,11 @@ func banner(w io.Writer, srv *localapi.Server, addr net.Addr, getenv func(string
 		fmt.Fprintln(w, "  jwt:   the local development secret (authz.LocalDevSecret); never deploy it")
 	} else {
 		fmt.Fprintln(w, "  jwt:   from JWT_* in the environment")
+	}
+	if iv := srv.WorkerInterval(); iv > 0 {
+		fmt.Fprintf(w, "  worker: every %v over queues %s\n", iv, strings.Join(srv.WorkerQueues(), ", "))
+	} else {
+		fmt.Fprintln(w, "  worker: off")
 	}
 	fmt.Fprintln(w, "  routes:")
 	for _, r := range srv.Routes() {

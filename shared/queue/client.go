@@ -209,7 +209,7 @@ func (c *Client) Status(ctx context.Context, id string) (Record, error) {
 	if err != nil {
 		return Record{}, fmt.Errorf("%w: %w", ErrNotFound, err)
 	}
-	res, err := statusScript.Run(ctx, c.rdb, []string{k.meta, k.stream, k.done}, id, Group).Slice()
+	res, err := statusScript.Run(ctx, c.rdb, []string{k.meta, k.stream, k.done}, id, Group, GivenBackConsumer).Slice()
 	if err != nil {
 		return Record{}, fmt.Errorf("queue: status of %s: %w", id, err)
 	}
@@ -260,7 +260,7 @@ func (c *Client) Books(ctx context.Context, queue string) (Books, error) {
 	if err != nil {
 		return Books{}, err
 	}
-	res, err := booksScript.Run(ctx, c.rdb, []string{k.stream, k.delayed, k.stats, k.dead}, Group).Slice()
+	res, err := booksScript.Run(ctx, c.rdb, []string{k.stream, k.delayed, k.stats, k.dead}, Group, GivenBackConsumer).Slice()
 	if err != nil || len(res) != 5 {
 		return Books{}, fmt.Errorf("queue: books of %s: %v %w", queue, res, err)
 	}

@@ -3,7 +3,8 @@
 -- the reclaim threshold and their delivery count restored, so no attempt and
 -- no delivery is spent on them.
 -- KEYS[1] stream
--- ARGV[1] group; ARGV[2] this consumer; ARGV[3] idle ms to set; then pairs of
+-- ARGV[1] group; ARGV[2] the given-back consumer (not counted as active);
+-- ARGV[3] idle ms to set; then pairs of
 -- entry id, delivery count before this fetch
 -- Returns the number of entries given back.
 local n = 0

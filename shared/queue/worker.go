@@ -28,7 +28,7 @@ type WorkerConfig struct {
 	ReclaimMargin   time.Duration // added to FunctionTimeout for reclaiming (30s)
 	MaxDeliveries   int           // deliveries of one attempt before dead-lettering (5)
 	SettleReserve   time.Duration // kept at the end to settle and give back (1s)
-	MaxBlock        time.Duration // longest wait for new entries (1s)
+	MaxBlock        time.Duration // longest wait for new entries when a queue is empty (200ms)
 	IdleConsumer    time.Duration // consumers idle this long with nothing pending are removed (1h)
 	Backoff         Backoff       // DefaultBackoff
 	Version         string        // recorded on dead letters; default AWS_LAMBDA_FUNCTION_VERSION
@@ -53,7 +53,7 @@ func (c WorkerConfig) withDefaults() WorkerConfig {
 	def(&c.FunctionTimeout, 60*time.Second)
 	def(&c.ReclaimMargin, 30*time.Second)
 	def(&c.SettleReserve, time.Second)
-	def(&c.MaxBlock, time.Second)
+	def(&c.MaxBlock, 200*time.Millisecond)
 	def(&c.IdleConsumer, time.Hour)
 	if c.Backoff.Base <= 0 || c.Backoff.Max <= 0 {
 		c.Backoff = DefaultBackoff
@@ -88,6 +88,8 @@ type Worker struct {
 	registry *Registry
 	log      *slog.Logger
 	groups   sync.Map // queue -> struct{}: consumer group known to exist
+
+	policyWarn sync.Once
 }
 
 // NewWorker returns a Worker running the registry's handlers.
@@ -135,6 +137,11 @@ func (s *Summary) add(o Summary) {
 	s.OutOfTime = s.OutOfTime || o.OutOfTime
 }
 
+// GivenBackConsumer holds entries given back unstarted: they are pending
+// (so nothing loses them) but idle past the reclaim threshold, so the next
+// drain reclaims them at once. Status and Books do not count them as active.
+const GivenBackConsumer = "(given-back)"
+
 // DefaultBudget bounds a Drain whose context has no deadline.
 const DefaultBudget = time.Minute
 
@@ -151,10 +158,8 @@ func (w *Worker) Drain(ctx context.Context, queues []string, maxJobs int) (Summa
 	sum.EvictionPolicy, sum.Evicting = policy, evicting
 	if err != nil {
 		// Not fatal (miniredis has no INFO memory); the drain is still safe.
-		w.log.Warn("could not read the eviction policy", "error", err.Error())
-	}
-	if evicting {
-		w.log.Error("queue data can be evicted: set maxmemory-policy to noeviction", "maxmemory_policy", policy)
+		// Summary.Evicting carries the finding; the caller reports it.
+		w.policyWarn.Do(func() { w.log.Warn("could not read the eviction policy", "error", err.Error()) })
 	}
 	var errs []error
 	for _, q := range queues {
@@ -400,7 +405,11 @@ func (w *Worker) runBatch(ctx context.Context, k queueKeys, batch []work, deadli
 	sctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
 	defer cancel()
 	var done []*result
-	for _, r := range results {
+	for i, r := range results {
+		if r != nil && r.outcome == "giveback" {
+			started[i] = false // goes back with the unstarted ones
+			continue
+		}
 		if r != nil {
 			done = append(done, r)
 		}
@@ -447,7 +456,7 @@ func (w *Worker) giveBack(ctx context.Context, k queueKeys, batch []work, deadli
 	}
 	sctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
 	defer cancel()
-	args := []any{Group, w.cfg.Consumer, w.cfg.ReclaimAfter().Milliseconds() + 1}
+	args := []any{Group, GivenBackConsumer, w.cfg.ReclaimAfter().Milliseconds() + 1}
 	for _, job := range batch {
 		args = append(args, job.entry, job.d.Deliveries-1)
 	}
@@ -483,6 +492,10 @@ func (w *Worker) run(ctx context.Context, job work, deadline time.Time) (r *resu
 		return h(jctx, d)
 	}()
 	switch {
+	case err != nil && ctx.Err() != nil:
+		// The drain itself was cancelled, not the job: give it back
+		// rather than charge an attempt.
+		r.outcome = "giveback"
 	case err == nil:
 		r.outcome = "ok"
 	case IsPermanent(err):

@@ -55,6 +55,13 @@
 //     types (any non-UTF-8 body is base64) or the 29-second integration
 //     timeout's 504 is emulated; the timeout is only the context deadline.
 //
+// With Config.WorkerInterval (`lambdis serve` sets 2s by default), Serve also
+// runs the worker function (functions/worker) in-process, at once and then
+// every interval, as EventBridge Scheduler invokes it deployed: it drains
+// WORKER_QUEUES (default "default") with the job types of shared/jobs, each
+// run with a deadline of one interval, which is also its
+// WORKER_FUNCTION_TIMEOUT. A run that finds nothing logs at debug level.
+//
 // Redis is REDIS_URL or REDIS_ADDRS (with every REDIS_* variable, through
 // redisconn) or else an embedded miniredis whose TTLs follow the wall clock.
 // Without JWT_SECRET, JWT_SECRET_ARN and JWT_JWKS_URL the functions see

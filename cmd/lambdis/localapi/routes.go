@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/lambdis/lambdis/functions/enqueue/jobsapi"
+	"github.com/lambdis/lambdis/functions/leaderboard/boards"
 	"github.com/lambdis/lambdis/functions/revoke/revocation"
 )
 
@@ -27,11 +29,26 @@ func (s *Server) routes(ctx context.Context) ([]Route, error) {
 	if err != nil {
 		return nil, fmt.Errorf("localapi: %w", err)
 	}
+	jobs, err := jobsapi.FromEnv(ctx, s.getenv, s.rdb, nil, s.functionLog("enqueue"))
+	if err != nil {
+		return nil, fmt.Errorf("localapi: %w", err)
+	}
+	leaderboard, err := boards.FromEnv(ctx, s.getenv, s.rdb, s.functionLog("leaderboard"))
+	if err != nil {
+		return nil, fmt.Errorf("localapi: %w", err)
+	}
 
 	return []Route{
 		{http.MethodGet, "/health", NoAuth, s.health},
 		{http.MethodPost, "/tokens/revoke", Authorized, revoke.Handle},
 		{http.MethodPost, "/users/{sub}/revoke-all", Authorized, revoke.Handle},
 		{http.MethodGet, "/tokens/self", Authorized, revoke.Handle},
+		{http.MethodPost, "/jobs", Authorized, jobs.Handle},
+		{http.MethodPost, "/jobs/batch", Authorized, jobs.Handle},
+		{http.MethodGet, "/jobs/{id}", Authorized, jobs.Handle},
+		{http.MethodPost, "/leaderboards/{board}/scores", Authorized, leaderboard.Handle},
+		{http.MethodGet, "/leaderboards/{board}", Authorized, leaderboard.Handle},
+		{http.MethodGet, "/leaderboards/{board}/players/{player}", Authorized, leaderboard.Handle},
+		{http.MethodDelete, "/leaderboards/{board}/players/{player}", Authorized, leaderboard.Handle},
 	}, nil
 }

@@ -56,6 +56,11 @@ type Config struct {
 	Authorizer AuthorizerFunc
 	// Routes are added to the built-in route table (see routes).
 	Routes []Route
+	// WorkerInterval is how often Serve runs the worker function
+	// (functions/worker) in-process, as EventBridge Scheduler would invoke
+	// it, over WORKER_QUEUES (default "default"); each run's deadline is
+	// the interval. 0 runs no worker.
+	WorkerInterval time.Duration
 }
 
 // Server is the local API Gateway: it routes, runs the authorizer, maps its
@@ -71,6 +76,7 @@ type Server struct {
 	authorizer AuthorizerFunc
 	metrics    *telemetry.Metrics
 	router     *router
+	worker     *worker // nil: no in-process worker
 }
 
 // New builds the functions from the environment and the route table. Close
@@ -118,6 +124,11 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if s.router, err = newRouter(append(routes, cfg.Routes...)); err != nil {
 		return nil, err
 	}
+	if cfg.WorkerInterval != 0 {
+		if s.worker, err = s.buildWorker(ctx, cfg.WorkerInterval); err != nil {
+			return nil, err
+		}
+	}
 	return s, nil
 }
 
@@ -153,18 +164,18 @@ func (s *Server) buildAuthorizer(ctx context.Context) (AuthorizerFunc, error) {
 		return nil, fmt.Errorf("localapi: %w", err)
 	}
 	return func(ctx context.Context, ev events.APIGatewayCustomAuthorizerRequestTypeRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
-		defer s.flushMetrics(ctx)
+		defer s.flushMetrics(ctx, s.metrics)
 		return h.Handle(ctx, ev)
 	}, nil
 }
 
-func (s *Server) flushMetrics(ctx context.Context) {
+func (s *Server) flushMetrics(ctx context.Context, m *telemetry.Metrics) {
 	if !s.log.Enabled(ctx, slog.LevelDebug) {
-		_ = s.metrics.Flush(io.Discard)
+		_ = m.Flush(io.Discard)
 		return
 	}
 	var buf bytes.Buffer
-	if err := s.metrics.Flush(&buf); err != nil {
+	if err := m.Flush(&buf); err != nil {
 		s.log.Warn("flushing metrics", "error", err.Error())
 	}
 	sc := bufio.NewScanner(&buf)
@@ -195,12 +206,21 @@ func (s *Server) Close() error { return s.closeRedis() }
 
 // Serve answers HTTP on ln until ctx is done, then shuts down gracefully:
 // it stops accepting, waits up to ShutdownTimeout for requests in flight and
-// returns nil. Any other error of the listener is returned.
+// returns nil. Any other error of the listener is returned. With a
+// WorkerInterval, Serve also runs the worker, at once and then every
+// interval, and on shutdown waits for the run in progress (at most one
+// interval).
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	hs := &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	if s.worker != nil {
+		wctx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { defer close(done); s.runWorker(wctx) }()
+		defer func() { stop(); <-done }() // the run in progress ends by its deadline
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
