@@ -170,12 +170,14 @@ func generate(t testing.TB) map[string][]byte {
 				authz.EnvJWTSecret:   authz.LocalDevSecret,
 				authz.EnvMaxTokenTTL: "0",
 			},
-			enqueueFunction: enqueueEnv(),
-			workerFunction:  workerEnv(),
+			enqueueFunction:     enqueueEnv(),
+			workerFunction:      workerEnv(),
+			leaderboardFunction: leaderboardEnv(),
 		},
 	}
-	maps.Copy(samples, jobSamples(t))   // enqueue_test.go
-	maps.Copy(samples, workerSamples()) // worker_test.go
+	maps.Copy(samples, jobSamples(t))         // enqueue_test.go
+	maps.Copy(samples, workerSamples())       // worker_test.go
+	maps.Copy(samples, leaderboardSamples(t)) // leaderboard_test.go
 	out := make(map[string][]byte, len(samples))
 	for name, v := range samples {
 		out[name] = encode(t, v)
@@ -363,7 +365,8 @@ func sampleFiles(t testing.TB) []string {
 	t.Helper()
 	var out []string
 	for name := range generate(t) {
-		if name != fileEnv && !slices.Contains(jobFiles, name) && !slices.Contains(workerFiles, name) {
+		if name != fileEnv && !slices.Contains(jobFiles, name) && !slices.Contains(workerFiles, name) &&
+			!slices.Contains(leaderboardFiles, name) {
 			out = append(out, name)
 		}
 	}

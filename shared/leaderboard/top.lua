@@ -1,0 +1,69 @@
+-- top: a page of a window after a cursor, best first, with competition
+-- ranks. (The first page of a walk is a pipeline: HGET of the all-time
+-- players hash's '#seq', then ZREVRANGE.)
+-- KEYS[1]  the window's sorted set
+-- KEYS[2]  its players hash
+-- ARGV[1]  page size
+-- ARGV[2]  the walk's seq: the board's '#seq' when the walk began
+-- ARGV[3]  cursor score, ARGV[4] cursor member
+-- A page starts right after the cursor's place in the order (score
+-- descending, then member descending), wherever the cursor's player has
+-- moved since. Players whose score went down after the walk began are left
+-- out: they may have been listed above the cursor already.
+-- Returns {more (1 if another page has entries), then member, score, rank
+-- for each entry}.
+local z, h = KEYS[1], KEYS[2]
+local limit, walk = tonumber(ARGV[1]), tonumber(ARGV[2])
+local start
+do
+  local s, m = ARGV[3], ARGV[4]
+  local cur = redis.call('ZSCORE', z, m)
+  if cur and tonumber(cur) == tonumber(s) then
+    start = redis.call('ZREVRANK', z, m) + 1
+  else
+    -- the cursor's player moved: find where (s, m) would be among the
+    -- members scored s, which ZREVRANGE lists by descending member
+    local lo = redis.call('ZCOUNT', z, '(' .. s, '+inf')
+    local hi = lo + redis.call('ZCOUNT', z, s, s)
+    while lo < hi do
+      local mid = math.floor((lo + hi) / 2)
+      if before(redis.call('ZREVRANGE', z, mid, mid)[1], m) then
+        hi = mid
+      else
+        lo = mid + 1
+      end
+    end
+    start = lo
+  end
+end
+local filter = (tonumber(redis.call('HGET', h, '#lowered') or '0') or 0) > walk
+
+local out = {0}
+local kept, pos = 0, start
+local prev_s, rank
+while true do
+  local batch = redis.call('ZREVRANGE', z, pos, pos + limit, 'WITHSCORES')
+  local got = #batch / 2
+  for i = 0, got - 1 do
+    local m, s = batch[2 * i + 1], batch[2 * i + 2]
+    rank = rank_at(z, pos + i, s, prev_s, rank)
+    prev_s = s
+    local keep = true
+    if filter then
+      local v = redis.call('HGET', h, string.sub(m, 17))
+      keep = v ~= false and tonumber(string.sub(v, 17, 32)) <= walk
+    end
+    if keep then
+      if kept == limit then
+        out[1] = 1
+        return out
+      end
+      kept = kept + 1
+      out[#out + 1] = m
+      out[#out + 1] = s
+      out[#out + 1] = rank
+    end
+  end
+  if got < limit + 1 then return out end
+  pos = pos + got
+end
