@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"reflect"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -82,8 +83,9 @@ func (e *BodyError) Unwrap() []error {
 // DecodeJSON decodes the request body into v, strictly: it decodes base64 when
 // IsBase64Encoded is set, and returns a *BodyError when the body is over limit
 // bytes (limit <= 0 means DefaultBodyLimit), empty or null, not UTF-8, not
-// valid JSON, of the wrong type for v, has a member v does not know, or has
-// anything but whitespace after the value. Any other error (v is not a
+// valid JSON, of the wrong type for v, has a member v does not know (names
+// match exactly: encoding/json's case-insensitive matching is refused), a
+// member twice, or anything but whitespace after the value. Any other error (v is not a
 // non-nil pointer) is a programming error, which DecodeError maps to 500.
 func DecodeJSON(req events.APIGatewayProxyRequest, limit int64, v any) error {
 	if limit <= 0 {
@@ -110,7 +112,7 @@ func DecodeJSON(req events.APIGatewayProxyRequest, limit int64, v any) error {
 	if _, err := dec.Token(); err != io.EOF {
 		return &BodyError{Kind: ErrTrailingData, Offset: dec.InputOffset()}
 	}
-	return nil
+	return exactKeys(body, reflect.TypeOf(v), "")
 }
 
 // rawBody returns the body bytes, base64-decoded when flagged, and enforces

@@ -184,3 +184,40 @@ func TestDecodeErrorBoundsEchoedField(t *testing.T) {
 		t.Fatalf("detail echoes %d bytes: %q", len(p.Detail), p.Detail)
 	}
 }
+
+func TestDecodeJSONExactNamesAndNoDuplicates(t *testing.T) {
+	type inner struct {
+		Name string `json:"name"`
+	}
+	type body struct {
+		Player string            `json:"player"`
+		Items  []inner           `json:"items"`
+		Nested *inner            `json:"nested"`
+		Labels map[string]inner  `json:"labels"`
+		Raw    json.RawMessage   `json:"raw"`
+		Any    any               `json:"any"`
+		Map    map[string]string `json:"map"`
+	}
+	for in, wantErr := range map[string]error{
+		`{"player":"a","items":[{"name":"x"}],"nested":{"name":"y"},"labels":{"k":{"name":"z"}},"raw":{"A":1,"a":2},"any":{"x":1},"map":{"K":"v","k":"w"}}`: nil,
+		`{"PLAYER":"a"}`:                        ErrUnknownField,
+		`{"player":"a","player":"b"}`:           ErrInvalidJSON,
+		`{"items":[{"name":"x"},{"Name":"y"}]}`: ErrUnknownField,
+		`{"nested":{"NAME":"y"}}`:               ErrUnknownField,
+		`{"labels":{"k":{"nAme":"z"}}}`:         ErrUnknownField,
+		`{"any":{"x":1,"x":2}}`:                 ErrInvalidJSON,
+		`{"map":{"k":"v","k":"w"}}`:             ErrInvalidJSON,
+	} {
+		var v body
+		err := DecodeJSON(events.APIGatewayProxyRequest{Body: in}, 0, &v)
+		if wantErr == nil {
+			if err != nil {
+				t.Errorf("%s: %v", in, err)
+			}
+			continue
+		}
+		if !errors.Is(err, wantErr) {
+			t.Errorf("%s: err = %v, want %v", in, err, wantErr)
+		}
+	}
+}

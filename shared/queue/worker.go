@@ -22,7 +22,7 @@ type WorkerConfig struct {
 	Consumer        string        // consumer name; default from AWS_LAMBDA_LOG_STREAM_NAME
 	Concurrency     int           // jobs run at once (10)
 	Batch           int           // entries read per XREADGROUP (100)
-	Lanes           int           // read-run-settle loops per queue at once (4)
+	Lanes           int           // read-run-settle loops per queue at once (2); each holds a connection while it reads
 	JobTimeout      time.Duration // per job (30s), cut to the time left
 	FunctionTimeout time.Duration // the worker Lambda's timeout (60s)
 	ReclaimMargin   time.Duration // added to FunctionTimeout for reclaiming (30s)
@@ -47,7 +47,7 @@ func (c WorkerConfig) withDefaults() WorkerConfig {
 	}
 	defInt(&c.Concurrency, 10)
 	defInt(&c.Batch, 100)
-	defInt(&c.Lanes, 4)
+	defInt(&c.Lanes, 2)
 	defInt(&c.MaxDeliveries, 5)
 	def(&c.JobTimeout, 30*time.Second)
 	def(&c.FunctionTimeout, 60*time.Second)

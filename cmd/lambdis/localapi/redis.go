@@ -19,6 +19,12 @@ type store struct {
 	closer func() error
 }
 
+// localPoolSize is the connection pool of the local server (unless
+// REDIS_POOL_SIZE says otherwise): one process serves every function and the
+// in-process worker, whose blocking reads hold connections, so the Lambda
+// default of 4 would make requests wait behind the worker.
+const localPoolSize = 64
+
 // openStore connects to the Redis that REDIS_URL or REDIS_ADDRS names (with
 // every other REDIS_* variable, as the functions read them), or, when neither
 // is set, starts an embedded miniredis on a free loopback port.
@@ -27,6 +33,9 @@ func openStore(ctx context.Context, getenv func(string) string) (store, error) {
 		cfg, err := redisconn.ConfigFromEnv(getenv)
 		if err != nil {
 			return store{}, err
+		}
+		if strings.TrimSpace(getenv(redisconn.EnvPoolSize)) == "" {
+			cfg.PoolSize = localPoolSize
 		}
 		rdb, err := redisconn.New(ctx, cfg, nil)
 		if err != nil {
@@ -39,7 +48,7 @@ func openStore(ctx context.Context, getenv func(string) string) (store, error) {
 	if err := mr.Start(); err != nil {
 		return store{}, fmt.Errorf("localapi: start embedded miniredis: %w", err)
 	}
-	rdb, err := redisconn.New(ctx, redisconn.Config{Addrs: []string{mr.Addr()}}, nil)
+	rdb, err := redisconn.New(ctx, redisconn.Config{Addrs: []string{mr.Addr()}, PoolSize: localPoolSize}, nil)
 	if err != nil {
 		mr.Close()
 		return store{}, err

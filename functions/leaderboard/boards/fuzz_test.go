@@ -26,9 +26,9 @@ var (
 func validPlayer(p string) bool { return playerRE.MatchString(p) && p != "." && p != ".." }
 
 // validSubmission is the oracle of parseSubmit: a JSON object with exactly
-// player, score and mode, each valid. Member names match as encoding/json
-// (and so apigw.DecodeJSON) matches them: case-insensitively, the last of
-// two that match winning.
+// player, score and mode, each valid, each named exactly and once
+// (apigw.DecodeJSON refuses the other spellings and the duplicates that
+// encoding/json would accept).
 func validSubmission(body string) bool {
 	if !utf8.ValidString(body) {
 		return false
@@ -53,13 +53,13 @@ func validSubmission(body string) bool {
 	}
 	fields := map[string]json.RawMessage{}
 	for _, k := range order {
-		known := false
-		for _, name := range []string{"player", "score", "mode"} {
-			if strings.EqualFold(k, name) {
-				fields[name], known = m[k], true
-			}
+		if _, twice := fields[k]; twice {
+			return false // a member given twice is refused
 		}
-		if !known {
+		switch k {
+		case "player", "score", "mode": // names match exactly
+			fields[k] = m[k]
+		default:
 			return false
 		}
 	}
