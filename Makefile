@@ -4,7 +4,7 @@ GOOS_LAMBDA := linux
 GOARCH_LAMBDA ?= arm64
 BUILD_FLAGS := -tags lambda.norpc -trimpath -ldflags "-s -w"
 
-.PHONY: build test race bench fmt vet clean serve $(addprefix dist/,$(FUNCTIONS))
+.PHONY: build test race bench fmt vet clean serve synth deploy diff $(addprefix dist/,$(FUNCTIONS))
 
 ## build: cross-compile every function to dist/<fn>/bootstrap (provided.al2023, arm64)
 build: $(addprefix dist/,$(FUNCTIONS))
@@ -32,6 +32,27 @@ vet:
 
 serve:
 	go run ./cmd/lambdis serve
+
+## synth / diff / deploy: the CDK app in infra/ (its own Go module) through the
+## CDK CLI pinned in infra/package-lock.json; the template is
+## cdk.out/Lambdis.template.json. synth needs no AWS credentials and no network.
+CDK := CDK_DISABLE_VERSION_CHECK=1 CDK_DISABLE_CLI_TELEMETRY=1 node_modules/.bin/cdk
+NO_AWS := env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN -u AWS_PROFILE \
+	AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true
+
+# cdk init's templates are unused here, and their .go files are not Go (gofmt
+# over the repository would report them).
+infra/node_modules/.package-lock.json: infra/package.json infra/package-lock.json
+	cd infra && npm ci --no-audit --no-fund && rm -rf node_modules/aws-cdk/lib/init-templates
+
+synth: build infra/node_modules/.package-lock.json
+	cd infra && $(NO_AWS) $(CDK) synth --quiet
+
+diff: build infra/node_modules/.package-lock.json
+	cd infra && $(CDK) diff Lambdis
+
+deploy: build infra/node_modules/.package-lock.json
+	cd infra && $(CDK) deploy Lambdis --require-approval broadening
 
 clean:
 	rm -rf dist cdk.out

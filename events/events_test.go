@@ -39,11 +39,13 @@ func functionEnv(t testing.TB, fn, redisAddr string) []string {
 	if err := decodeStrict(readSample(t, fileEnv), &all); err != nil {
 		t.Fatalf("events/env.json: %v", err)
 	}
-	vars, ok := all[fn]
+	own, ok := all[fn]
 	if !ok {
 		t.Fatalf("events/env.json has no %s", fn)
 	}
-	vars = maps.Clone(vars)
+	// As SAM does: the global Parameters, then the function's own values.
+	vars := maps.Clone(all[samParameters])
+	maps.Copy(vars, own)
 	vars[redisconn.EnvURL] = "redis://" + redisAddr
 	vars[telemetry.EnvLogLevel] = "debug"
 	var env []string

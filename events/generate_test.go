@@ -41,6 +41,7 @@ const (
 // The env.json file: `sam local invoke --env-vars`, keyed by the logical ids
 // of the functions in the template.
 const (
+	samParameters     = "Parameters" // applies to every function
 	ratelimitFunction = "RatelimitFunction"
 	revokeFunction    = "RevokeFunction"
 	samRedisURL       = "redis://host.docker.internal:6379"
@@ -159,6 +160,17 @@ func generate(t testing.TB) map[string][]byte {
 		fileTokensSelf: proxyEvent(t, fileTokensSelf, "GET", routeSelf, routeSelf, nil, userToken, bearer(userToken), ""),
 
 		fileEnv: map[string]map[string]string{
+			// SAM applies "Parameters" to every function. The deployed
+			// template declares these from references (cluster mode, secret
+			// ARNs) that mean nothing locally; empty means unset.
+			samParameters: {
+				redisconn.EnvURL:           samRedisURL,
+				redisconn.EnvCluster:       "false",
+				redisconn.EnvPassword:      "",
+				redisconn.EnvAuthSecretARN: "",
+				authz.EnvJWTSecretARN:      "",
+				"WEBHOOK_SECRET_ARN":       "",
+			},
 			ratelimitFunction: {
 				redisconn.EnvURL:         samRedisURL,
 				authz.EnvJWTSecret:       authz.LocalDevSecret,
