@@ -42,15 +42,28 @@ func Bool(get Getenv, name string, def bool) (bool, error) {
 	return false, &Error{name, v, "want true or false"}
 }
 
-// Duration parses a Go duration (e.g. 150ms, 24h) within [min, max]; unset means def.
+// ParseDuration parses a Go duration (150ms, 24h) or whole days (14d).
+func ParseDuration(v string) (time.Duration, error) {
+	if days, ok := strings.CutSuffix(v, "d"); ok {
+		n, err := strconv.ParseInt(days, 10, 64)
+		if err != nil || n < 0 || n > 100*366 {
+			return 0, fmt.Errorf("%q: days must be a whole number from 0 to %d", v, 100*366)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	return time.ParseDuration(v)
+}
+
+// Duration parses a duration (ParseDuration: 150ms, 24h, 14d) within
+// [min, max]; unset means def.
 func Duration(get Getenv, name string, def, min, max time.Duration) (time.Duration, error) {
 	v := strings.TrimSpace(get(name))
 	if v == "" {
 		return def, nil
 	}
-	d, err := time.ParseDuration(v)
+	d, err := ParseDuration(v)
 	if err != nil {
-		return 0, &Error{name, v, "not a duration such as 150ms, 30s or 24h"}
+		return 0, &Error{name, v, "not a duration such as 150ms, 30s, 24h or 14d"}
 	}
 	if d < min || d > max {
 		return 0, &Error{name, v, fmt.Sprintf("must be from %v to %v", min, max)}

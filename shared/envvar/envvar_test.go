@@ -52,3 +52,18 @@ func TestErrorsNameTheVariable(t *testing.T) {
 }
 
 func second[T any](_ T, err error) error { return err }
+
+func TestDurationDays(t *testing.T) {
+	get := env(map[string]string{"D": "14d", "Z": "0d", "BAD": "1.5d", "NEG": "-1d"})
+	if d, err := Duration(get, "D", 0, 0, 30*24*time.Hour); err != nil || d != 14*24*time.Hour {
+		t.Fatal(d, err)
+	}
+	if d, err := Duration(get, "Z", time.Hour, 0, time.Hour); err != nil || d != 0 {
+		t.Fatal(d, err)
+	}
+	for _, k := range []string{"BAD", "NEG"} {
+		if _, err := Duration(get, k, 0, 0, time.Hour); err == nil {
+			t.Errorf("%s accepted", k)
+		}
+	}
+}

@@ -11,12 +11,23 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lambdis/lambdis/shared/envvar"
 	"github.com/lambdis/lambdis/shared/keys"
 	"github.com/redis/go-redis/v9"
 )
 
 // DefaultRetention keeps finished job records (and their idempotency keys).
 const DefaultRetention = 24 * time.Hour
+
+// EnvRetention names how long finished job records are kept; the enqueue
+// function and the worker must agree on it.
+const EnvRetention = "JOB_RETENTION"
+
+// RetentionFromEnv reads JOB_RETENTION: from 1s to MaxDelay, DefaultRetention
+// when unset.
+func RetentionFromEnv(get envvar.Getenv) (time.Duration, error) {
+	return envvar.Duration(get, EnvRetention, DefaultRetention, time.Second, MaxDelay)
+}
 
 // Errors of the client.
 var (
@@ -265,28 +276,16 @@ func (c *Client) Books(ctx context.Context, queue string) (Books, error) {
 		return Books{}, fmt.Errorf("queue: books of %s: %v %w", queue, res, err)
 	}
 	var b Books
+	counters := map[string]*int64{
+		"enqueued": &b.Enqueued, "deduplicated": &b.Deduplicated, "succeeded": &b.Succeeded, "retried": &b.Retried,
+		"dead": &b.Dead, "lost": &b.Lost, "reclaimed": &b.Reclaimed, "redriven": &b.Redriven,
+	}
 	flat, _ := res[0].([]any)
 	for i := 0; i+1 < len(flat); i += 2 {
 		name, _ := flat[i].(string)
 		v, _ := flat[i+1].(string)
-		n, _ := strconv.ParseInt(v, 10, 64)
-		switch name {
-		case "enqueued":
-			b.Enqueued = n
-		case "deduplicated":
-			b.Deduplicated = n
-		case "succeeded":
-			b.Succeeded = n
-		case "retried":
-			b.Retried = n
-		case "dead":
-			b.Dead = n
-		case "lost":
-			b.Lost = n
-		case "reclaimed":
-			b.Reclaimed = n
-		case "redriven":
-			b.Redriven = n
+		if p := counters[name]; p != nil {
+			*p, _ = strconv.ParseInt(v, 10, 64)
 		}
 	}
 	b.Stream, _ = res[1].(int64)

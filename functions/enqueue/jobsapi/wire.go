@@ -20,7 +20,7 @@ const (
 	// EnvRetention: how long finished job records (and their idempotency
 	// keys) are kept, 1s to queue.MaxDelay; the worker reads the same
 	// variable with the same bounds.
-	EnvRetention    = "JOB_RETENTION"
+	EnvRetention    = queue.EnvRetention
 	EnvStoreTimeout = "ENQUEUE_STORE_TIMEOUT"
 	EnvScope        = "ENQUEUE_SCOPE"
 )
@@ -35,7 +35,7 @@ func FromEnv(ctx context.Context, get envvar.Getenv, rdb redis.UniversalClient, 
 	if err != nil {
 		return nil, fmt.Errorf("enqueue: %w", err)
 	}
-	retention, err := envvar.Duration(get, EnvRetention, queue.DefaultRetention, time.Second, queue.MaxDelay)
+	retention, err := queue.RetentionFromEnv(get)
 	if err != nil {
 		return nil, fmt.Errorf("enqueue: %w", err)
 	}

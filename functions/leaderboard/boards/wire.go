@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/lambdis/lambdis/shared/envvar"
@@ -51,23 +49,5 @@ func FromEnv(_ context.Context, get envvar.Getenv, rdb redis.UniversalClient, lo
 // retentionFromEnv reads LEADERBOARD_RETENTION: a Go duration (36h) or
 // whole days (14d), from leaderboard.MinRetention to MaxRetention.
 func retentionFromEnv(get envvar.Getenv) (time.Duration, error) {
-	v := strings.TrimSpace(get(EnvRetention))
-	if v == "" {
-		return leaderboard.DefaultRetention, nil
-	}
-	d, err := time.ParseDuration(v)
-	if days, ok := strings.CutSuffix(v, "d"); ok {
-		n, perr := strconv.Atoi(days)
-		d, err = time.Duration(n)*24*time.Hour, perr
-		if perr == nil && (n < 0 || n > 1000) {
-			err = fmt.Errorf("out of range")
-		}
-	}
-	if err != nil {
-		return 0, &envvar.Error{Var: EnvRetention, Value: v, Reason: "not a duration such as 36h or 14d"}
-	}
-	if d < leaderboard.MinRetention || d > leaderboard.MaxRetention {
-		return 0, &envvar.Error{Var: EnvRetention, Value: v, Reason: fmt.Sprintf("must be from %v to %dd", leaderboard.MinRetention, leaderboard.MaxRetention/(24*time.Hour))}
-	}
-	return d, nil
+	return envvar.Duration(get, EnvRetention, leaderboard.DefaultRetention, leaderboard.MinRetention, leaderboard.MaxRetention)
 }

@@ -21,7 +21,7 @@ const (
 	EnvMaxDeliveries   = "WORKER_MAX_DELIVERIES"   // deliveries of one attempt before dead-lettering (5)
 	EnvBackoffBase     = "WORKER_BACKOFF_BASE"     // first retry's backoff ceiling (1s)
 	EnvBackoffMax      = "WORKER_BACKOFF_MAX"      // backoff cap (1h)
-	EnvRetention       = "JOB_RETENTION"           // finished records kept (24h)
+	EnvRetention       = queue.EnvRetention        // finished records kept (24h)
 )
 
 // Bounds of the variables.
@@ -101,7 +101,7 @@ func ConfigFromEnv(get envvar.Getenv) (Config, error) {
 		return Config{}, &envvar.Error{Var: EnvBackoffMax, Value: get(EnvBackoffMax), Reason: fmt.Sprintf(
 			"must not be shorter than %s (%v)", EnvBackoffBase, w.Backoff.Base)}
 	}
-	if c.Retention, err = envvar.Duration(get, EnvRetention, queue.DefaultRetention, time.Second, queue.MaxDelay); err != nil {
+	if c.Retention, err = queue.RetentionFromEnv(get); err != nil {
 		return Config{}, err
 	}
 	return c, nil
