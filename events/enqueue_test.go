@@ -90,15 +90,7 @@ func TestJobSamples(t *testing.T) {
 			if !slices.Contains([]string{jobsapi.RouteEnqueue, jobsapi.RouteBatch, jobsapi.RouteStatus}, ev.Resource) {
 				t.Errorf("resource %q is not a route of the enqueue function", ev.Resource)
 			}
-			id, err := apigw.Caller(ev)
-			if err != nil {
-				t.Fatalf("authorizer context: %v", err)
-			}
-			for k, val := range ev.RequestContext.Authorizer {
-				if _, ok := val.(string); !ok && k != "integrationLatency" {
-					t.Errorf("authorizer context %q is %T; API Gateway hands on strings", k, val)
-				}
-			}
+			id := proxyCaller(t, ev)
 			raw := strings.TrimPrefix(authorization(t, name, ev.Headers, ev.MultiValueHeaders), "Bearer ")
 			c, err := v.Verify(context.Background(), raw)
 			if err != nil || c.Subject != jobsToken.sub || c.ID != jobsToken.jti || c.Issuer != issuer {
@@ -124,15 +116,7 @@ type jobStack struct {
 
 func (s *jobStack) call(t *testing.T, payload []byte) events.APIGatewayProxyResponse {
 	t.Helper()
-	status, body := s.enqueue.Invoke(t, payload)
-	if fe, ok := rietest.AsFunctionError(body); ok || status != 200 {
-		t.Fatalf("enqueue: emulator status %d, function error %v, body %s", status, fe, body)
-	}
-	var resp events.APIGatewayProxyResponse
-	if err := decodeStrict(body, &resp); err != nil {
-		t.Fatalf("enqueue answer %s: %v", body, err)
-	}
-	return resp
+	return invoke[events.APIGatewayProxyResponse](t, s.enqueue, "enqueue", payload)
 }
 
 // withBody is the sample name with its body replaced.

@@ -125,15 +125,7 @@ func checkPolicy(t *testing.T, resp events.APIGatewayCustomAuthorizerResponse, e
 // integration answers every request itself).
 func (s *stack) call(t *testing.T, payload []byte) events.APIGatewayProxyResponse {
 	t.Helper()
-	status, body := s.revoke.Invoke(t, payload)
-	if fe, ok := rietest.AsFunctionError(body); ok || status != 200 {
-		t.Fatalf("revoke: emulator status %d, function error %v, body %s", status, fe, body)
-	}
-	var resp events.APIGatewayProxyResponse
-	if err := decodeStrict(body, &resp); err != nil {
-		t.Fatalf("revoke answer %s: %v", body, err)
-	}
-	return resp
+	return invoke[events.APIGatewayProxyResponse](t, s.revoke, "revoke", payload)
 }
 
 // jsonBody checks the response's status and content type and decodes its

@@ -125,15 +125,7 @@ func TestLeaderboardSamples(t *testing.T) {
 			if !slices.Contains([]string{boards.RouteScores, boards.RouteBoard, boards.RoutePlayer}, ev.Resource) {
 				t.Errorf("resource %q is not a route of the leaderboard function", ev.Resource)
 			}
-			id, err := apigw.Caller(ev)
-			if err != nil {
-				t.Fatalf("authorizer context: %v", err)
-			}
-			for k, val := range ev.RequestContext.Authorizer {
-				if _, ok := val.(string); !ok && k != "integrationLatency" {
-					t.Errorf("authorizer context %q is %T; API Gateway hands on strings", k, val)
-				}
-			}
+			id := proxyCaller(t, ev)
 			raw := strings.TrimPrefix(authorization(t, name, ev.Headers, ev.MultiValueHeaders), "Bearer ")
 			c, err := v.Verify(context.Background(), raw)
 			if err != nil || c.Issuer != issuer || !c.IssuedAt.Equal(issuedAt) || !c.ExpiresAt.Equal(expiresAt) {
@@ -194,14 +186,7 @@ func newBoardStack(t *testing.T, bin string) *boardStack {
 // call invokes the function; a function error fails the test.
 func (s *boardStack) call(t *testing.T, payload []byte) events.APIGatewayProxyResponse {
 	t.Helper()
-	status, body := s.fn.Invoke(t, payload)
-	if fe, ok := rietest.AsFunctionError(body); ok || status != 200 {
-		t.Fatalf("leaderboard: emulator status %d, function error %v, body %s", status, fe, body)
-	}
-	var resp events.APIGatewayProxyResponse
-	if err := decodeStrict(body, &resp); err != nil {
-		t.Fatalf("leaderboard answer %s: %v", body, err)
-	}
+	resp := invoke[events.APIGatewayProxyResponse](t, s.fn, "leaderboard", payload)
 	if resp.Headers[apigw.HeaderRateLimit] != `"per_minute";r=4;t=12` {
 		t.Errorf("RateLimit header %q, want the authorizer context's", resp.Headers[apigw.HeaderRateLimit])
 	}

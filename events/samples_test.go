@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/lambdis/lambdis/shared/apigw"
 	"github.com/lambdis/lambdis/shared/authz"
+	"github.com/lambdis/lambdis/shared/rietest"
 )
 
 // decodeStrict decodes one JSON value into v, rejecting unknown fields and
@@ -107,14 +108,7 @@ func TestSamplesDecode(t *testing.T) {
 			if !slices.Contains([]string{routeSelf, routeRevoke, routeRevokeAll}, ev.Resource) {
 				t.Errorf("resource %q is not a route of the revoke function", ev.Resource)
 			}
-			if _, err := apigw.Caller(ev); err != nil {
-				t.Errorf("authorizer context: %v", err)
-			}
-			for k, v := range ev.RequestContext.Authorizer {
-				if _, ok := v.(string); !ok && k != "integrationLatency" {
-					t.Errorf("authorizer context %q is %T; API Gateway hands on strings", k, v)
-				}
-			}
+			proxyCaller(t, ev)
 		})
 	}
 	t.Run(fileEnv, func(t *testing.T) {
@@ -248,4 +242,36 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// proxyCaller checks a proxy sample's authorizer context as the integrations
+// read it: a caller identity, and every value a string, as API Gateway hands
+// them on.
+func proxyCaller(t *testing.T, ev events.APIGatewayProxyRequest) apigw.Identity {
+	t.Helper()
+	id, err := apigw.Caller(ev)
+	if err != nil {
+		t.Errorf("authorizer context: %v", err)
+	}
+	for k, v := range ev.RequestContext.Authorizer {
+		if _, ok := v.(string); !ok && k != "integrationLatency" {
+			t.Errorf("authorizer context %q is %T; API Gateway hands on strings", k, v)
+		}
+	}
+	return id
+}
+
+// invoke runs one invocation of fn under the emulator and decodes its answer
+// strictly; a function error fails the test.
+func invoke[Resp any](t *testing.T, e *rietest.Emulator, fn string, payload []byte) Resp {
+	t.Helper()
+	status, body := e.Invoke(t, payload)
+	if fe, ok := rietest.AsFunctionError(body); ok || status != 200 {
+		t.Fatalf("%s: emulator status %d, function error %v, body %s", fn, status, fe, body)
+	}
+	var resp Resp
+	if err := decodeStrict(body, &resp); err != nil {
+		t.Fatalf("%s answer %s: %v", fn, body, err)
+	}
+	return resp
 }

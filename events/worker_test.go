@@ -82,15 +82,7 @@ func TestWorkerSamples(t *testing.T) {
 // run's summary, strictly.
 func invokeWorker(t *testing.T, e *rietest.Emulator, payload []byte) queue.Summary {
 	t.Helper()
-	status, body := e.Invoke(t, payload)
-	if fe, ok := rietest.AsFunctionError(body); ok || status != 200 {
-		t.Fatalf("worker: emulator status %d, function error %v, body %s", status, fe, body)
-	}
-	var sum queue.Summary
-	if err := decodeStrict(body, &sum); err != nil {
-		t.Fatalf("worker answer %s: %v", body, err)
-	}
-	return sum
+	return invoke[queue.Summary](t, e, "worker", payload)
 }
 
 // emfDocs returns the EMF documents of fn in the emulator's output.
