@@ -374,6 +374,22 @@ func TestNoLossWhenKilled(t *testing.T) {
 	}
 	close(work)
 	wg.Wait()
+	b, dups, executions := verdict(t, client, led, bad, succeeded, dead, "worker")
+	t.Logf("%d jobs: %d succeeded, %d dead; %d executions, %d of them duplicates (an attempt run again after its worker was killed before recording it)",
+		nolossJobs, succeeded, dead, executions, dups)
+	t.Logf("%d kills in %v: %d crashes and %d cancels, with %d jobs running in all at those moments; %d attempts charged by cancels",
+		crashes+cancels, killedAt.Round(time.Millisecond), crashes, cancels, inFlightAtKills, charged)
+	t.Logf("worker summaries: %d reclaimed, %d given back, %d results dropped as not owned, %d lost; books %+v; %v in all",
+		total.Reclaimed, total.GivenBack, total.NotOwned, total.Lost, b, time.Since(began).Round(time.Millisecond))
+}
+
+// verdict is the end of a no-loss run, shared by the in-process and the RIE
+// variants: the per-record findings, books that balance with every job
+// succeeded or dead as its handler dictates, and no execution lost by a
+// worker (who: "worker" or "bootstrap") that did not know it. It returns the
+// books and the duplicate and total execution counts for the report.
+func verdict(t *testing.T, client *queue.Client, led *ledger, bad []string, succeeded, dead int, who string) (queue.Books, int, int) {
+	t.Helper()
 	for i, s := range bad {
 		if i == 20 {
 			t.Errorf("... and %d more", len(bad)-20)
@@ -381,7 +397,6 @@ func TestNoLossWhenKilled(t *testing.T) {
 		}
 		t.Error(s)
 	}
-
 	b := mustBooks(t, client, nolossQueue)
 	if b.Drift() != 0 || b.Enqueued != nolossJobs || b.Succeeded != int64(succeeded) || b.Dead != int64(dead) || b.Lost != 0 ||
 		b.Stream != 0 || b.Pending != 0 || b.Delayed != 0 || b.DeadLetters != int64(dead) || dead != nolossJobs/10 {
@@ -393,12 +408,7 @@ func TestNoLossWhenKilled(t *testing.T) {
 			t.Errorf("... and %d more", len(unexplained)-10)
 			break
 		}
-		t.Errorf("a result was lost by a worker that did not know it: %s", u)
+		t.Errorf("a result was lost by a %s that did not know it: %s", who, u)
 	}
-	t.Logf("%d jobs: %d succeeded, %d dead; %d executions, %d of them duplicates (an attempt run again after its worker was killed before recording it)",
-		nolossJobs, succeeded, dead, executions, dups)
-	t.Logf("%d kills in %v: %d crashes and %d cancels, with %d jobs running in all at those moments; %d attempts charged by cancels",
-		crashes+cancels, killedAt.Round(time.Millisecond), crashes, cancels, inFlightAtKills, charged)
-	t.Logf("worker summaries: %d reclaimed, %d given back, %d results dropped as not owned, %d lost; books %+v; %v in all",
-		total.Reclaimed, total.GivenBack, total.NotOwned, total.Lost, b, time.Since(began).Round(time.Millisecond))
+	return b, dups, executions
 }
