@@ -8,20 +8,19 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/lambdis/lambdis/shared/cache"
 	"github.com/lambdis/lambdis/shared/queue"
 	"github.com/redis/go-redis/v9"
 )
 
 // Bounds of a cache.invalidate payload.
 const (
-	MaxInvalidateKeys = 100
+	MaxInvalidateKeys = cache.MaxJobKeys
 	MaxCacheKey       = 1024 // bytes
 )
 
 // CacheInvalidatePayload is the payload of a cache.invalidate job.
-type CacheInvalidatePayload struct {
-	Keys []string `json:"keys"`
-}
+type CacheInvalidatePayload = cache.JobPayload
 
 // cacheInvalidate is the cache.invalidate job type.
 type cacheInvalidate struct {
@@ -67,26 +66,18 @@ func (c *cacheInvalidate) validate(raw json.RawMessage) error {
 	return err
 }
 
-// run deletes the keys: one DEL per key in one pipeline, since the keys may
-// hash to different cluster slots. A key already gone is not an error.
+// run invalidates the keys through the cache's invalidation script
+// (cache.InvalidateKeys): values are deleted, leases are killed (so a fill
+// whose load began before this second delete is refused), other keys are
+// deleted. One script call per key in one pipeline, since the keys may hash
+// to different cluster slots. A key already gone is not an error.
 func (c *cacheInvalidate) run(ctx context.Context, d queue.Delivery) error {
 	p, err := c.parse(d.Payload)
 	if err != nil {
 		return queue.Permanent(fmt.Errorf("cache.invalidate: %w", err))
 	}
-	cmds, err := c.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error {
-		for _, k := range p.Keys {
-			pipe.Del(ctx, k)
-		}
-		return nil
-	})
-	if err != nil {
+	if err := cache.InvalidateKeys(ctx, c.rdb, p.Keys...); err != nil {
 		return fmt.Errorf("cache.invalidate: %w", err)
-	}
-	for _, cmd := range cmds {
-		if err := cmd.Err(); err != nil {
-			return fmt.Errorf("cache.invalidate: %w", err)
-		}
 	}
 	return nil
 }

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/lambdis/lambdis/shared/cache"
 	"github.com/lambdis/lambdis/shared/keys"
 	"github.com/lambdis/lambdis/shared/queue"
 	"github.com/lambdis/lambdis/shared/redistest"
@@ -123,4 +125,56 @@ func TestCacheInvalidateStoreDownRetries(t *testing.T) {
 	if err == nil || queue.IsPermanent(err) {
 		t.Fatalf("store down: %v, want a retryable error", err)
 	}
+}
+
+// The job is the cache's second delete: it runs the cache's invalidation
+// script, so besides deleting the value it kills the lease of a load that
+// began before it (that fill is refused), and a value the first delete kept
+// as stale stays stale.
+func TestCacheInvalidateKillsLeases(t *testing.T) {
+	redistest.Each(t, func(t *testing.T, rdb redis.UniversalClient) {
+		ctx := context.Background()
+		reg := registryFor(t, rdb, Config{})
+		c, err := cache.New(rdb, keys.Builder{}, cache.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		k, _ := c.Key("user:7")
+		// The reader holds a lease and has read the old row when the job runs.
+		v, err := c.GetOrLoad(ctx, "user:7", time.Minute, func(ctx context.Context) ([]byte, error) {
+			if err := run(t, reg, ctx, delivery(TypeCacheInvalidate, invalidatePayload(k))); err != nil {
+				return nil, err
+			}
+			return []byte("old"), nil
+		})
+		if err != nil || string(v) != "old" {
+			t.Fatalf("reader: %q %v", v, err)
+		}
+		if got, err := c.Get(ctx, "user:7"); !errors.Is(err, cache.ErrMiss) {
+			t.Errorf("the fill that began before the job was stored: %q %v", got, err)
+		}
+
+		// A value kept as stale by the first delete stays stale (and served
+		// as such) after the job.
+		stale, err := cache.New(rdb, keys.Builder{}, cache.Options{StaleGrace: time.Minute, ServeStale: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := stale.GetOrLoad(ctx, "user:8", time.Hour, func(context.Context) ([]byte, error) { return []byte("v1"), nil }); err != nil {
+			t.Fatal(err)
+		}
+		if err := stale.Invalidate(ctx, "user:8"); err != nil {
+			t.Fatal(err)
+		}
+		k8, _ := stale.Key("user:8")
+		if err := run(t, reg, ctx, delivery(TypeCacheInvalidate, invalidatePayload(k8))); err != nil {
+			t.Fatal(err)
+		}
+		if got := rdb.HGet(ctx, k8, "v").Val(); got != "v1" {
+			t.Errorf("the stale value is gone: %q", got)
+		}
+		if _, err := stale.Get(ctx, "user:8"); !errors.Is(err, cache.ErrMiss) {
+			t.Errorf("the stale value is served as current: %v", err)
+		}
+	})
 }

@@ -44,10 +44,11 @@
 //
 // Payload: {"keys": ["lambdis:cache:{user:42}", ...]}, 1 to 100 keys, each
 // starting with "<LAMBDIS_KEY_PREFIX>:cache:" so that a client can delete
-// only cache entries. The handler deletes them (one DEL per key, pipelined:
-// the keys may live in different cluster slots); absent keys are not an
-// error. This is the delayed second delete of the cache-aside pattern:
-// enqueue it with a delay after writing the source of truth.
+// only cache entries. The handler runs the cache's invalidation script on
+// each (cache.InvalidateKeys: the value goes, and so does any lease, so a
+// fill whose load began before it is refused); absent keys are not an error.
+// This is the delayed second delete of the cache-aside pattern, which
+// cache.Cache.Invalidate enqueues for you (Options.Enqueuer).
 //
 // # Adding a job type
 //
