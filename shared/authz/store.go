@@ -31,6 +31,7 @@ const (
 	ReasonRevoked     Reason = "revoked"      // the token itself was revoked
 	ReasonCutoff      Reason = "cutoff"       // issued at or before the subject's revoke-all
 	ReasonRateLimited Reason = "rate_limited" // a policy denies; Limit says which
+	ReasonNoSession   Reason = "no_session"   // no such session: never created, expired, destroyed or evicted
 )
 
 // Decision is the authorizer's verdict from one script call.
@@ -45,6 +46,7 @@ type Decision struct {
 type scripter interface {
 	redis.Scripter
 	SetArgs(ctx context.Context, key string, value any, a redis.SetArgs) *redis.StatusCmd
+	Del(ctx context.Context, keys ...string) *redis.IntCmd
 }
 
 // StoreConfig bounds how long revocation state lives.
@@ -89,7 +91,7 @@ func (s *Store) revokedKey(sub, iss, jti string) (string, error) {
 }
 
 func (s *Store) nbfKey(sub string) (string, error) {
-	return s.keys.Key(Module, UserTag(sub), "nbf")
+	return CutoffKey(s.keys, sub)
 }
 
 // DecideToken checks, in one script call, that the token is not revoked, was
@@ -181,23 +183,69 @@ func (s *Store) Revoke(ctx context.Context, sub, iss, jti string, exp time.Time)
 }
 
 // RevokeAll rejects every token of sub issued at or before now (Redis time,
-// whole seconds: a token minted in the same second is rejected too). It
-// returns the cut-off.
+// whole seconds: a token minted in the same second is rejected too) and ends
+// every session of sub (shared/session). It returns the cut-off.
+//
+// The cut-off and the end of the sessions are one script: the session index
+// is deleted with the cut-off written, and a session is valid only while
+// listed in its index. The session hashes themselves are deleted by a second
+// command (only when there were sessions), since their keys are only known
+// once the script has listed them. Should that command fail, the hashes are
+// still unusable and expire after their idle TTL; the cut-off is reported as
+// stored either way.
 func (s *Store) RevokeAll(ctx context.Context, sub string) (time.Time, error) {
+	cut, _, err := s.revokeAll(ctx, sub)
+	return cut, err
+}
+
+// RevokeAllSessions is RevokeAll that also reports how many sessions it
+// ended.
+func (s *Store) RevokeAllSessions(ctx context.Context, sub string) (time.Time, int, error) {
+	return s.revokeAll(ctx, sub)
+}
+
+func (s *Store) revokeAll(ctx context.Context, sub string) (time.Time, int, error) {
 	if sub == "" {
-		return time.Time{}, errors.New("authz: revoke-all: empty subject")
+		return time.Time{}, 0, errors.New("authz: revoke-all: empty subject")
 	}
 	nbf, err := s.nbfKey(sub)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("authz: revoke-all: %w", err)
+		return time.Time{}, 0, fmt.Errorf("authz: revoke-all: %w", err)
+	}
+	index, err := SessionIndexKey(s.keys, sub)
+	if err != nil {
+		return time.Time{}, 0, fmt.Errorf("authz: revoke-all: %w", err)
 	}
 	ttl := int64(0) // kept forever
 	if s.cfg.MaxTokenTTL != Unbounded {
 		ttl = (s.cfg.MaxTokenTTL + s.cfg.Leeway).Milliseconds()
 	}
-	sec, err := revokeAllScript.Run(ctx, s.rdb, []string{nbf}, ttl).Int64()
+	reply, err := revokeAllScript.Run(ctx, s.rdb, []string{nbf, index}, ttl).Slice()
 	if err != nil {
-		return time.Time{}, fmt.Errorf("authz: revoke-all of %s: %w", UserTag(sub), err)
+		return time.Time{}, 0, fmt.Errorf("authz: revoke-all of %s: %w", UserTag(sub), err)
 	}
-	return time.Unix(sec, 0), nil
+	sec, ok := int64(0), len(reply) > 0
+	if ok {
+		sec, ok = reply[0].(int64)
+	}
+	if !ok {
+		return time.Time{}, 0, fmt.Errorf("authz: revoke-all of %s: unexpected reply %v", UserTag(sub), reply)
+	}
+	ended := reply[1:]
+	if len(ended) > 0 {
+		hashes := make([]string, 0, len(ended))
+		for _, m := range ended {
+			h, _ := m.(string)
+			if k, err := SessionKey(s.keys, sub, h); err == nil {
+				hashes = append(hashes, k)
+			}
+		}
+		// Best effort (see above): the sessions already ended with the index.
+		for len(hashes) > 0 {
+			n := min(len(hashes), 256)
+			_ = s.rdb.Del(ctx, hashes[:n]...).Err()
+			hashes = hashes[n:]
+		}
+	}
+	return time.Unix(sec, 0), len(ended), nil
 }

@@ -259,3 +259,23 @@ func TestStoreInput(t *testing.T) {
 		t.Fatalf("bad input wrote %d keys", n)
 	}
 }
+
+func TestSessionKeys(t *testing.T) {
+	kb := keys.Builder{}
+	h := strings.Repeat("0a", SessionHandleLen/2)
+	k, err := SessionKey(kb, "alice", h)
+	if err != nil || k != "lambdis:auth:{u:alice}:sess:"+h {
+		t.Fatalf("%q %v", k, err)
+	}
+	if k, _ := SessionIndexKey(kb, "alice"); k != "lambdis:auth:{u:alice}:sessions" {
+		t.Fatalf("index %q", k)
+	}
+	if k, _ := CutoffKey(kb, "a}{b"); !strings.HasPrefix(k, "lambdis:auth:{uh:") {
+		t.Fatalf("cut-off of a subject with braces: %q", k)
+	}
+	for _, bad := range []string{"", h[:31], h + "0", strings.ToUpper(h), strings.Repeat("g", SessionHandleLen), "../" + h[3:]} {
+		if _, err := SessionKey(kb, "alice", bad); err == nil {
+			t.Errorf("handle %q accepted", bad)
+		}
+	}
+}

@@ -12,7 +12,9 @@
 //  3. unless the route is NoAuth, builds the REQUEST authorizer event
 //     (type REQUEST, methodArn
 //     arn:aws:execute-api:us-east-1:123456789012:local/local/<METHOD>/<path>,
-//     headers, query string and path parameters, single- and multi-value,
+//     headers (Cookie too, every value: the authorizer reads the
+//     lambdis_session cookie), query string and path parameters, single- and
+//     multi-value,
 //     request context with the TCP peer as sourceIp) and maps the answer the
 //     way the stack's gateway responses do, with apigw's Go twins so that
 //     bodies and headers are the deployed ones: the error "Unauthorized" →

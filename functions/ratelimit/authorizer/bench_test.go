@@ -11,6 +11,7 @@ import (
 	"github.com/lambdis/lambdis/shared/authz"
 	"github.com/lambdis/lambdis/shared/keys"
 	"github.com/lambdis/lambdis/shared/redistest"
+	"github.com/lambdis/lambdis/shared/session"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -80,6 +81,107 @@ func BenchmarkDecision(b *testing.B) {
 				}
 				return err
 			})
+		})
+	}
+}
+
+// BenchmarkSessionDecision compares, on one real redis-server and in one run:
+//
+//	get, set          one raw GET / SET of a small value (the baseline round trip)
+//	decide-token      authz decision script for a token (as BenchmarkDecision)
+//	decide-session    session decision script: session + listing + cut-off +
+//	                  two policies, touch and charge
+//	handler-jwt       the whole authorizer with a Bearer JWT (HS256)
+//	handler-session   the whole authorizer with "Authorization: Session <id>"
+//
+// at 1 and 50 concurrent callers; each caller has its own subject (and
+// session), so every call is admitted and does the full work.
+func BenchmarkSessionDecision(b *testing.B) {
+	srv := redistest.StartServer(b)
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr, PoolSize: 64})
+	b.Cleanup(func() { _ = rdb.Close() })
+	ctx := context.Background()
+	const big = 1_000_000_000
+	store, err := authz.NewStore(rdb, keys.Builder{}, authz.StoreConfig{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ps := policies(b, fmt.Sprintf("per_second=1000000/1s:%d,per_day=%d/1d", big, big))
+	f := newFixture(b, rdb, Config{Policies: ps})
+	f.h.Log = discardLogger()
+	f.h.Metrics = nil
+
+	const n = 1024
+	subjects := make(chan int, n)
+	ids := make([]session.ID, n)
+	jwtReqs := make([]events.APIGatewayCustomAuthorizerRequestTypeRequest, n)
+	sessReqs := make([]events.APIGatewayCustomAuthorizerRequestTypeRequest, n)
+	for i := range n {
+		subjects <- i
+		sub := fmt.Sprintf("bench-%d", i)
+		id, _, err := f.sessions.Create(ctx, sub, session.CreateOptions{Scopes: []string{"read", "write"}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		ids[i] = id
+		jwtReqs[i] = request(b, "Bearer "+hs256(b, claims(sub, "j")))
+		sessReqs[i] = request(b, "Session "+id.Token())
+		if err := rdb.Set(ctx, "bench:raw:"+sub, "x", 0).Err(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	each := func(op func(ctx context.Context, i int) error) func(ctx context.Context) error {
+		return func(ctx context.Context) error {
+			i := <-subjects
+			defer func() { subjects <- i }()
+			return op(ctx, i)
+		}
+	}
+	allowed := func(resp events.APIGatewayCustomAuthorizerResponse, err error) error {
+		if err == nil && effect(resp) != "Allow" {
+			err = fmt.Errorf("effect %q", effect(resp))
+		}
+		return err
+	}
+	for _, callers := range []int{1, 50} {
+		b.Run(fmt.Sprintf("get/callers=%d", callers), func(b *testing.B) {
+			redistest.RunCallers(b, callers, each(func(ctx context.Context, i int) error {
+				return rdb.Get(ctx, fmt.Sprintf("bench:raw:bench-%d", i)).Err()
+			}))
+		})
+		b.Run(fmt.Sprintf("set/callers=%d", callers), func(b *testing.B) {
+			redistest.RunCallers(b, callers, each(func(ctx context.Context, i int) error {
+				return rdb.Set(ctx, fmt.Sprintf("bench:raw:bench-%d", i), "x", 0).Err()
+			}))
+		})
+		b.Run(fmt.Sprintf("decide-token/callers=%d", callers), func(b *testing.B) {
+			redistest.RunCallers(b, callers, each(func(ctx context.Context, i int) error {
+				c := authz.Claims{Subject: fmt.Sprintf("bench-%d", i), Issuer: testIss, ID: "j", IssuedAt: time.Now().Add(-time.Minute)}
+				d, err := store.DecideToken(ctx, c, 1, ps)
+				if err == nil && d.Reason != authz.ReasonOK {
+					err = fmt.Errorf("decision %s", d.Reason)
+				}
+				return err
+			}))
+		})
+		b.Run(fmt.Sprintf("decide-session/callers=%d", callers), func(b *testing.B) {
+			redistest.RunCallers(b, callers, each(func(ctx context.Context, i int) error {
+				d, err := f.sessions.Decide(ctx, ids[i], 1, ps)
+				if err == nil && d.Reason != authz.ReasonOK {
+					err = fmt.Errorf("decision %s", d.Reason)
+				}
+				return err
+			}))
+		})
+		b.Run(fmt.Sprintf("handler-jwt/callers=%d", callers), func(b *testing.B) {
+			redistest.RunCallers(b, callers, each(func(ctx context.Context, i int) error {
+				return allowed(f.h.Handle(ctx, jwtReqs[i]))
+			}))
+		})
+		b.Run(fmt.Sprintf("handler-session/callers=%d", callers), func(b *testing.B) {
+			redistest.RunCallers(b, callers, each(func(ctx context.Context, i int) error {
+				return allowed(f.h.Handle(ctx, sessReqs[i]))
+			}))
 		})
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/lambdis/lambdis/shared/apigw"
 	"github.com/lambdis/lambdis/shared/authz"
 	"github.com/lambdis/lambdis/shared/ratelimit"
+	"github.com/lambdis/lambdis/shared/session"
 	"github.com/lambdis/lambdis/shared/telemetry"
 )
 
@@ -33,6 +34,10 @@ type decider interface {
 	DecideAnonymous(ctx context.Context, ip string, cost int64, policies []ratelimit.Policy) (authz.Decision, error)
 }
 
+type sessionDecider interface {
+	Decide(ctx context.Context, id session.ID, cost int64, policies []ratelimit.Policy) (session.Decision, error)
+}
+
 type metrics interface {
 	Count(name string, n int, dims ...telemetry.Dim)
 	Duration(name string, d time.Duration, dims ...telemetry.Dim)
@@ -43,11 +48,23 @@ type Handler struct {
 	Config   Config
 	Verifier verifier
 	Store    decider
+	// Sessions decides requests that present a session id instead of a
+	// token; nil rejects them (401).
+	Sessions sessionDecider
 	Log      *slog.Logger
 	Metrics  metrics
 }
 
-// Handle answers one authorizer request.
+// ContextKeyAuth is set to AuthSession in the Allow context of a request
+// authenticated by a session (tokens leave it out).
+const (
+	ContextKeyAuth = "auth"
+	AuthSession    = "session"
+)
+
+// Handle answers one authorizer request. The credential is, in this order:
+// the Authorization header ("Bearer <jwt>" or "Session <id>"), else the
+// lambdis_session cookie, else none (anonymous, when enabled).
 func (h *Handler) Handle(ctx context.Context, req events.APIGatewayCustomAuthorizerRequestTypeRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
 	log := telemetry.WithRequest(ctx, h.Log)
 	auth, present, ok := authorizationHeader(req)
@@ -55,10 +72,19 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayCustomAuthori
 		return h.unauthorized(log, "ambiguous_header", errors.New("more than one Authorization header"))
 	}
 	if !present {
-		if len(h.Config.AnonymousPolicies) == 0 {
+		cookie, present, ok := sessionCookie(req)
+		switch {
+		case !ok:
+			return h.unauthorized(log, "ambiguous_cookie", errors.New("more than one "+SessionCookie+" cookie, or oversize Cookie headers"))
+		case present:
+			return h.session(ctx, log, req, cookie)
+		case len(h.Config.AnonymousPolicies) == 0:
 			return h.unauthorized(log, "missing_token", nil)
 		}
 		return h.anonymous(ctx, log, req)
+	}
+	if id, ok := sessionCredential(auth); ok {
+		return h.session(ctx, log, req, id)
 	}
 	raw, err := authz.BearerToken(auth)
 	if err != nil {
@@ -120,6 +146,43 @@ func (h *Handler) anonymous(ctx context.Context, log *slog.Logger, req events.AP
 		return h.rateLimited(log, req, d.Limit)
 	}
 	return h.allow(log, req, "anonymous:"+tag, idCtx, d.Limit)
+}
+
+// session decides a request that presents a session id: one script reads
+// the session, its subject's revoke-all cut-off and rate-limit state, and
+// touches the session when the request is admitted. A session cannot be
+// checked without Redis, so an outage always fails closed.
+func (h *Handler) session(ctx context.Context, log *slog.Logger, req events.APIGatewayCustomAuthorizerRequestTypeRequest, raw string) (events.APIGatewayCustomAuthorizerResponse, error) {
+	if h.Sessions == nil {
+		return h.unauthorized(log, "sessions_disabled", nil)
+	}
+	id, err := session.ParseID(raw)
+	if err != nil {
+		return h.unauthorized(log, "malformed_session", err)
+	}
+	log = log.With("sub", id.Subject(), "session", id.Handle())
+	dctx, cancel := context.WithTimeout(ctx, h.Config.RedisTimeout)
+	start := time.Now()
+	d, err := h.Sessions.Decide(dctx, id, 1, h.Config.Policies)
+	cancel()
+	h.duration("RedisLatency", time.Since(start))
+	if err != nil {
+		return h.failClosed(log, "session", err)
+	}
+	switch d.Reason {
+	case authz.ReasonNoSession:
+		return h.unauthorized(log, "no_session", nil)
+	case authz.ReasonCutoff:
+		return h.unauthorized(log, "session_cutoff", nil)
+	case authz.ReasonRateLimited:
+		return h.rateLimited(log, req, d.Limit)
+	}
+	return h.allow(log, req, id.Subject(), map[string]any{
+		apigw.ContextKeySubject:   id.Subject(),
+		apigw.ContextKeyScope:     strings.Join(d.Scopes, " "),
+		apigw.ContextKeyAnonymous: "false",
+		ContextKeyAuth:            AuthSession,
+	}, d.Limit)
 }
 
 func identityContext(c authz.Claims) map[string]any {

@@ -24,6 +24,7 @@ import (
 	"github.com/lambdis/lambdis/shared/authz"
 	"github.com/lambdis/lambdis/shared/keys"
 	"github.com/lambdis/lambdis/shared/ratelimit"
+	"github.com/lambdis/lambdis/shared/session"
 	"github.com/lambdis/lambdis/shared/telemetry"
 	"github.com/redis/go-redis/v9"
 )
@@ -61,10 +62,11 @@ func jwksServer(t testing.TB) string {
 }
 
 type fixture struct {
-	h       *Handler
-	logs    *bytes.Buffer
-	metrics *telemetry.Metrics
-	rdb     redis.UniversalClient
+	h        *Handler
+	logs     *bytes.Buffer
+	metrics  *telemetry.Metrics
+	rdb      redis.UniversalClient
+	sessions *session.Store
 }
 
 func newFixture(t testing.TB, rdb redis.UniversalClient, cfg Config) *fixture {
@@ -86,14 +88,18 @@ func newFixture(t testing.TB, rdb redis.UniversalClient, cfg Config) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	sessions, err := session.NewStore(rdb, keys.Builder{}, session.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	m, err := telemetry.NewMetrics("Test")
 	if err != nil {
 		t.Fatal(err)
 	}
 	logs := &bytes.Buffer{}
 	return &fixture{
-		h:    &Handler{Config: cfg, Verifier: v, Store: store, Log: telemetry.NewLogger(logs, "ratelimit"), Metrics: m},
-		logs: logs, metrics: m, rdb: rdb,
+		h:    &Handler{Config: cfg, Verifier: v, Store: store, Sessions: sessions, Log: telemetry.NewLogger(logs, "ratelimit"), Metrics: m},
+		logs: logs, metrics: m, rdb: rdb, sessions: sessions,
 	}
 }
 

@@ -31,6 +31,71 @@ func authorizationHeader(req events.APIGatewayCustomAuthorizerRequestTypeRequest
 	return "", true, false
 }
 
+// SessionCookie is the cookie that carries a session id when the request
+// has no Authorization header.
+const SessionCookie = "lambdis_session"
+
+// sessionScheme is the Authorization scheme of a session id.
+const sessionScheme = "Session"
+
+// maxCookieBytes bounds the Cookie headers read (browsers send at most a few
+// KiB; API Gateway caps all headers at 10 KiB).
+const maxCookieBytes = 16 << 10
+
+// sessionCredential returns the session id of an Authorization header value
+// "Session <id>" (scheme in any case, one or more spaces, surrounding spaces
+// and tabs ignored); isSession is false for any other scheme.
+func sessionCredential(authorization string) (id string, isSession bool) {
+	h := strings.Trim(authorization, " \t")
+	name, rest, _ := strings.Cut(h, " ")
+	if !strings.EqualFold(name, sessionScheme) {
+		return "", false
+	}
+	return strings.TrimLeft(rest, " "), true
+}
+
+// sessionCookie returns the value of the lambdis_session cookie, from every
+// Cookie header of req (HTTP/2 clients send one per cookie; API Gateway
+// passes them all in multiValueHeaders). ok is false when the cookie appears
+// more than once with different values, or the headers are oversize: which
+// one the client meant cannot be told, so neither is used.
+func sessionCookie(req events.APIGatewayCustomAuthorizerRequestTypeRequest) (value string, present, ok bool) {
+	var lines []string
+	for k, vs := range req.MultiValueHeaders {
+		if strings.EqualFold(k, "Cookie") {
+			lines = append(lines, vs...)
+		}
+	}
+	if len(lines) == 0 {
+		for k, v := range req.Headers {
+			if strings.EqualFold(k, "Cookie") {
+				lines = append(lines, v)
+			}
+		}
+	}
+	size := 0
+	for _, line := range lines {
+		if size += len(line); size > maxCookieBytes {
+			return "", false, false
+		}
+		for _, c := range strings.Split(line, ";") {
+			name, v, found := strings.Cut(strings.TrimSpace(c), "=")
+			if !found || name != SessionCookie {
+				continue
+			}
+			v = strings.TrimSpace(v)
+			if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+				v = v[1 : len(v)-1]
+			}
+			if present && v != value {
+				return "", true, false
+			}
+			value, present = v, true
+		}
+	}
+	return value, present, true
+}
+
 // stageWildcard turns a method ARN
 // (arn:aws:execute-api:region:account:api/stage/VERB/path) into one that
 // covers every method of the stage, so an Allow is valid for the whole API.

@@ -9,6 +9,7 @@ import (
 	"github.com/lambdis/lambdis/shared/envvar"
 	"github.com/lambdis/lambdis/shared/keys"
 	"github.com/lambdis/lambdis/shared/secrets"
+	"github.com/lambdis/lambdis/shared/session"
 	"github.com/lambdis/lambdis/shared/telemetry"
 	"github.com/redis/go-redis/v9"
 )
@@ -32,7 +33,11 @@ func FromEnv(ctx context.Context, get envvar.Getenv, rdb redis.UniversalClient, 
 	if err != nil {
 		return nil, fmt.Errorf("authorizer: %w", err)
 	}
-	h := &Handler{Config: cfg, Verifier: v, Store: store, Log: log}
+	sessions, err := session.NewStore(rdb, kb, session.Config{})
+	if err != nil {
+		return nil, fmt.Errorf("authorizer: %w", err)
+	}
+	h := &Handler{Config: cfg, Verifier: v, Store: store, Sessions: sessions, Log: log}
 	if m != nil { // a nil *Metrics in the interface would not compare equal to nil
 		h.Metrics = m
 	}

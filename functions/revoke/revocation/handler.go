@@ -26,7 +26,10 @@ type verifier interface {
 
 type store interface {
 	Revoke(ctx context.Context, sub, iss, jti string, exp time.Time) error
-	RevokeAll(ctx context.Context, sub string) (time.Time, error)
+	// RevokeAllSessions sets the subject's revoke-all cut-off and ends
+	// every session of the subject in one script; it returns the cut-off
+	// and how many sessions ended.
+	RevokeAllSessions(ctx context.Context, sub string) (time.Time, int, error)
 }
 
 // Handler serves the revoke routes.
@@ -56,7 +59,8 @@ type RevokeResponse struct {
 // RevokeAllResponse answers POST /users/{sub}/revoke-all.
 type RevokeAllResponse struct {
 	Subject   string `json:"sub"`
-	NotBefore string `json:"not_before"` // tokens issued at or before it are rejected
+	NotBefore string `json:"not_before"` // tokens issued and sessions created at or before it are rejected
+	Sessions  int    `json:"sessions"`   // sessions ended (shared/session)
 }
 
 // Handle routes a proxy request.
@@ -184,13 +188,13 @@ func (h *Handler) revokeAll(ctx context.Context, log *slog.Logger, req events.AP
 	}
 	sctx, cancel := h.storeContext(ctx)
 	defer cancel()
-	cut, err := h.Store.RevokeAll(sctx, sub)
+	cut, sessions, err := h.Store.RevokeAllSessions(sctx, sub)
 	if err != nil {
 		log.Error("revoke-all: store write failed", "error", err.Error(), "sub", sub)
 		return apigw.ProblemResponse(apigw.TypeStoreUnavailable.New("The revocation was not stored; try again."))
 	}
-	log.Info("revoked all tokens", "sub", sub, "by", caller.Subject, "not_before", cut.Unix())
-	return apigw.JSON(200, RevokeAllResponse{Subject: sub, NotBefore: cut.UTC().Format(time.RFC3339)})
+	log.Info("revoked all tokens and sessions", "sub", sub, "by", caller.Subject, "not_before", cut.Unix(), "sessions", sessions)
+	return apigw.JSON(200, RevokeAllResponse{Subject: sub, NotBefore: cut.UTC().Format(time.RFC3339), Sessions: sessions})
 }
 
 func (h *Handler) adminScope() string {

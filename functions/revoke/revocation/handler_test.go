@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/lambdis/lambdis/shared/authz"
 	"github.com/lambdis/lambdis/shared/keys"
 	"github.com/lambdis/lambdis/shared/redistest"
+	"github.com/lambdis/lambdis/shared/session"
 	"github.com/lambdis/lambdis/shared/telemetry"
 	"github.com/redis/go-redis/v9"
 )
@@ -193,6 +195,48 @@ func TestRevokeAll(t *testing.T) {
 		req.PathParameters["sub"], req.Path = "erin", "/users/erin/revoke-all"
 		if status, _, _ := f.do(t, req); status != 200 || f.decide(t, other) != authz.ReasonCutoff {
 			t.Fatalf("admin revoke-all: %d", status)
+		}
+	})
+}
+
+// revoke-all also ends every session of the subject (shared/session), in
+// the script that sets the cut-off.
+func TestRevokeAllEndsSessions(t *testing.T) {
+	redistest.Each(t, func(t *testing.T, rdb redis.UniversalClient) {
+		ctx := context.Background()
+		f := newFixture(t, rdb)
+		sessions, err := session.NewStore(rdb, keys.Builder{}, session.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []session.ID
+		for i := 0; i < 3; i++ {
+			id, _, err := sessions.Create(ctx, "dave", session.CreateOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, id)
+		}
+		other, _, err := sessions.Create(ctx, "erin", session.CreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, c := f.token(t, "dave", "d1")
+		status, b, _ := f.do(t, request("POST", "/users/{sub}/revoke-all", tok, c, ""))
+		if status != 200 || b["sub"] != "dave" || b["sessions"] != float64(3) {
+			t.Fatalf("revoke-all: %d %v", status, b)
+		}
+		for _, id := range ids {
+			if _, err := sessions.Peek(ctx, id); !errors.Is(err, session.ErrNotFound) {
+				t.Fatalf("%v survived revoke-all: %v", id, err)
+			}
+		}
+		if _, err := sessions.Peek(ctx, other); err != nil {
+			t.Fatalf("another subject's session: %v", err)
+		}
+		// Idempotent: nothing left to end.
+		if status, b, _ := f.do(t, request("POST", "/users/{sub}/revoke-all", tok, c, "")); status != 200 || b["sessions"] != float64(0) {
+			t.Fatalf("second revoke-all: %d %v", status, b)
 		}
 	})
 }
