@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/lambdis/lambdis/shared/envvar"
+	"github.com/lambdis/lambdis/shared/idempotency"
 	"github.com/lambdis/lambdis/shared/keys"
 	"github.com/redis/go-redis/v9"
 )
@@ -32,8 +33,10 @@ func RetentionFromEnv(get envvar.Getenv) (time.Duration, error) {
 // Errors of the client.
 var (
 	ErrNotFound = errors.New("job not found")
-	// ErrIdempotencyConflict: the idempotency key was used with another payload.
-	ErrIdempotencyConflict = errors.New("idempotency key reused with a different payload")
+	// ErrIdempotencyConflict: the idempotency key was used with another
+	// payload. It is idempotency.ErrPayloadMismatch: enqueue keeps its
+	// idempotency records with shared/idempotency's record library.
+	ErrIdempotencyConflict = idempotency.ErrPayloadMismatch
 )
 
 // Client enqueues jobs, reads their state and manages dead letters.
@@ -89,7 +92,7 @@ func (c *Client) EnqueueBatch(ctx context.Context, jobs []Job) ([]Enqueued, erro
 			if err != nil {
 				return nil, err
 			}
-			g = &group{keys: k, args: []any{0}}
+			g = &group{keys: k, args: []any{0}, scriptKeys: []string{k.stream, k.delayed, k.delayedData, k.meta, k.stats}}
 			groups[j.Queue] = g
 			order = append(order, j.Queue)
 		}
@@ -106,35 +109,47 @@ func (c *Client) EnqueueBatch(ctx context.Context, jobs []Job) ([]Enqueued, erro
 		if payload == "" {
 			payload = "null"
 		}
-		id, hash := newJobID(j.Queue), ""
+		id, hash, ki, rk := newJobID(j.Queue), "", 0, ""
 		if j.IdempotencyKey != "" {
 			hash = payloadHash(j)
+			var err error
+			if rk, err = idemRecordKey(c.keys, j.Queue, j.IdempotencyKey); err != nil {
+				return nil, fmt.Errorf("job %d: %w: %w", i, ErrInvalidJob, err)
+			}
+			ki = g.recordIndex(rk)
 		}
-		g.args = append(g.args, id, j.Type, payload, max, j.Delay.Milliseconds(), runAt, j.IdempotencyKey, hash, baseRecord(id, j.Type, max, j.IdempotencyKey))
+		g.args = append(g.args, id, j.Type, payload, max, j.Delay.Milliseconds(), runAt, ki, hash, baseRecord(id, j.Type, max, j.IdempotencyKey, rk))
 	}
 	cmds := make([]*redis.Cmd, len(order))
 	if len(order) == 1 { // one queue: one EVALSHA, no pipeline
 		g := groups[order[0]]
 		g.args[0] = len(g.idx)
-		k := g.keys
-		cmds[0] = enqueueScript.Run(ctx, c.rdb, []string{k.stream, k.delayed, k.delayedData, k.meta, k.dedup, k.expiry, k.stats}, g.args...)
+		cmds[0] = enqueueScript.Run(ctx, c.rdb, g.scriptKeys, g.args...)
 		return c.enqueued(jobs, order, groups, cmds)
 	}
 	_, err := c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, q := range order {
 			g := groups[q]
 			g.args[0] = len(g.idx)
-			k := g.keys
-			cmds[i] = enqueueScript.EvalSha(ctx, p, []string{k.stream, k.delayed, k.delayedData, k.meta, k.dedup, k.expiry, k.stats}, g.args...)
+			cmds[i] = enqueueScript.EvalSha(ctx, p, g.scriptKeys, g.args...)
 		}
 		return nil
 	})
 	if err != nil && isNoScript(err) {
-		// First use on this node: load the script and go again.
-		if err := enqueueScript.Load(ctx, c.rdb).Err(); err != nil {
-			return nil, fmt.Errorf("queue: load enqueue script: %w", err)
+		// First use on some node: run again only the groups that node
+		// refused (Run sends the script itself after a NOSCRIPT), with the
+		// same job ids; the groups other nodes ran are done and must not be
+		// enqueued twice.
+		err = nil
+		for i, q := range order {
+			if isNoScript(cmds[i].Err()) {
+				g := groups[q]
+				cmds[i] = enqueueScript.Run(ctx, c.rdb, g.scriptKeys, g.args...)
+			}
+			if e := cmds[i].Err(); e != nil && err == nil {
+				err = e
+			}
 		}
-		return c.EnqueueBatch(ctx, jobs)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("queue: enqueue: %w", err)
@@ -161,8 +176,11 @@ func (c *Client) enqueued(jobs []Job, order []string, groups map[string]*group, 
 			code, _ := r[0].(int64)
 			id, _ := r[1].(string)
 			e := Enqueued{ID: id, Duplicate: code == 1}
-			if code == 2 {
+			switch code {
+			case 2:
 				e.Err = fmt.Errorf("%w (job %s)", ErrIdempotencyConflict, id)
+			case 3: // a claim in progress that enqueue did not make
+				e.Err = fmt.Errorf("queue: enqueue to %s: %w (owner %s)", q, idempotency.ErrInProgress, id)
 			}
 			out[g.idx[n]] = e
 		}
@@ -171,23 +189,41 @@ func (c *Client) enqueued(jobs []Job, order []string, groups map[string]*group, 
 }
 
 // baseRecord is a job record's fixed part as JSON; the enqueue script adds
-// the state and the times.
-func baseRecord(id, typ string, max int, idem string) string {
+// the state and the times. idem_record names the job's idempotency record,
+// which purge_expired hands to the gc with the job's record.
+func baseRecord(id, typ string, max int, idem, recordKey string) string {
 	b, _ := json.Marshal(struct {
 		ID          string `json:"id"`
 		Type        string `json:"type"`
 		MaxAttempts int    `json:"max_attempts"`
 		Attempts    int    `json:"attempts"`
 		Idem        string `json:"idempotency_key,omitempty"`
-	}{id, typ, max, 0, idem})
+		IdemRecord  string `json:"idem_record,omitempty"`
+	}{id, typ, max, 0, idem, recordKey})
 	return string(b)
 }
 
 // group is the part of a batch bound for one queue.
 type group struct {
-	keys queueKeys
-	idx  []int
-	args []any
+	keys       queueKeys
+	idx        []int
+	args       []any
+	scriptKeys []string       // the enqueue script's KEYS: the queue's, then idempotency records
+	records    map[string]int // record key -> its index in KEYS (1-based, as in Lua)
+}
+
+// recordIndex returns the KEYS index of an idempotency record, adding it
+// once however many jobs of the batch share the key.
+func (g *group) recordIndex(rk string) int {
+	if i, ok := g.records[rk]; ok {
+		return i
+	}
+	if g.records == nil {
+		g.records = map[string]int{}
+	}
+	g.scriptKeys = append(g.scriptKeys, rk)
+	g.records[rk] = len(g.scriptKeys)
+	return len(g.scriptKeys)
 }
 
 // payloadHash identifies what an idempotency key promises: the type, the

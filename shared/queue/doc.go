@@ -14,14 +14,29 @@
 //	<prefix>:q:{<queue>}:dead          dead-letter stream
 //	<prefix>:q:{<queue>}:meta          hash: job id -> job record (JSON)
 //	<prefix>:q:{<queue>}:done          hash: job id -> finish time, attempts (succeeded jobs)
-//	<prefix>:q:{<queue>}:dedup         hash: idempotency key -> job id, payload hash
 //	<prefix>:q:{<queue>}:expiry        zset: job id -> when its finished record goes
 //	<prefix>:q:{<queue>}:stats         hash: counters
+//	<prefix>:q:{<queue>}:idem:<sha256> idempotency record of a key (shared/idempotency)
+//	<prefix>:q:{<queue>}:idem_gc       set: "<job id> <record key>" of purged jobs
 //
-// None of them carries a TTL: finished records and idempotency entries are
+// None of them carries a TTL: finished records and idempotency records are
 // purged by the scripts themselves (expiry), so a volatile-* eviction policy
 // (ElastiCache Serverless's volatile-lru) can never evict queue data. An
 // allkeys-* policy can; the worker checks INFO memory and reports it.
+//
+// # Idempotency
+//
+// An enqueue with an idempotency key is a claim of shared/idempotency's
+// record (same format, same Lua: idempotency.LuaLib) completed at once, in
+// the enqueue script, with the job id as the stored response: a repeat with
+// the same payload replays the job id (Enqueued.Duplicate), another payload
+// gets ErrIdempotencyConflict (= idempotency.ErrPayloadMismatch, HTTP 422).
+// The record carries no TTL and lives as long as its job's record: a record
+// whose job is dead or purged is treated as released and claimed again by
+// the next enqueue. When a job's record is purged (JOB_RETENTION after it
+// finished), the promote script queues its record key in idem_gc and the
+// worker deletes the record (owner-checked: the job id) in one more script
+// call, since a script may touch only the keys passed to it.
 //
 // # Nothing is lost silently
 //

@@ -6,6 +6,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/lambdis/lambdis/shared/idempotency"
 	"github.com/lambdis/lambdis/shared/keys"
 )
 
@@ -42,7 +43,7 @@ func ValidateQueueName(name string) error {
 
 // queueKeys are the keys of one queue.
 type queueKeys struct {
-	stream, delayed, delayedData, dead, meta, done, dedup, expiry, stats string
+	stream, delayed, delayedData, dead, meta, done, idemGC, expiry, stats string
 }
 
 func newQueueKeys(kb keys.Builder, queue string) (queueKeys, error) {
@@ -58,6 +59,12 @@ func newQueueKeys(kb keys.Builder, queue string) (queueKeys, error) {
 	}
 	return queueKeys{
 		stream: k("stream"), delayed: k("delayed"), delayedData: k("delayed_data"), dead: k("dead"),
-		meta: k("meta"), done: k("done"), dedup: k("dedup"), expiry: k("expiry"), stats: k("stats"),
+		meta: k("meta"), done: k("done"), idemGC: k("idem_gc"), expiry: k("expiry"), stats: k("stats"),
 	}, nil
+}
+
+// idemRecordKey is the idempotency record of key in queue:
+// <prefix>:q:{<queue>}:idem:<sha256 of key> (shared/idempotency's format).
+func idemRecordKey(kb keys.Builder, queue, key string) (string, error) {
+	return idempotency.RecordKeyIn(kb, Module, queue, key)
 }

@@ -20,21 +20,14 @@ local function add_error(rec, attempt, err, now)
   rec.errors = errs
 end
 
--- release_dedup drops the idempotency entry of a job if it still names it.
-local function release_dedup(dedup, rec)
-  local key = rec.idempotency_key
-  if key and key ~= '' then
-    local cur = redis.call('HGET', dedup, key)
-    if cur and string.match(cur, '^(%S+)') == rec.id then
-      redis.call('HDEL', dedup, key)
-    end
-  end
-end
-
--- purge_expired removes finished records past their retention, with their
--- idempotency entries: up to limit members of the expiry set, each a job id
--- or "#<id> <id> ..." for a batch of succeeded jobs.
-local function purge_expired(meta, done, dedup, expiry, now, limit)
+-- purge_expired removes finished records past their retention: up to limit
+-- members of the expiry set, each a job id or "#<id> <id> ..." for a batch
+-- of succeeded jobs. The idempotency record of a purged job (its key is in
+-- the job record) cannot be deleted here, since scripts touch only keys
+-- passed in KEYS: "<job id> <record key>" goes to the gc set, which the
+-- worker empties with idemgc.lua. Until then enqueue treats the record as
+-- released (its job is gone).
+local function purge_expired(meta, done, gc, expiry, now, limit)
   local members = redis.call('ZRANGEBYSCORE', expiry, '-inf', now, 'LIMIT', 0, limit)
   for _, m in ipairs(members) do
     local ids = {m}
@@ -45,7 +38,10 @@ local function purge_expired(meta, done, dedup, expiry, now, limit)
     for _, id in ipairs(ids) do
       local raw = redis.call('HGET', meta, id)
       if raw then
-        release_dedup(dedup, cjson.decode(raw))
+        if string.find(raw, '"idem_record":', 1, true) then
+          local rk = cjson.decode(raw).idem_record
+          if rk and rk ~= '' then redis.call('SADD', gc, id .. ' ' .. rk) end
+        end
         redis.call('HDEL', meta, id)
       end
       redis.call('HDEL', done, id)

@@ -161,3 +161,61 @@ func TestIdempotentEnqueue(t *testing.T) {
 		}
 	})
 }
+
+// A batch over queues on several cluster nodes, one of which has lost its
+// scripts (a new or restarted node): only the refused queues are enqueued
+// again, so each job lands exactly once.
+func TestEnqueueBatchAfterNoScriptOnOneNode(t *testing.T) {
+	ctx := context.Background()
+	cl := redistest.StartCluster(t)
+	rdb := cl.Client(t)
+	c := newClient(rdb)
+	queues := []string{"q0", "q1", "q2", "q3", "q4", "q5", "q6", "q7"}
+	batch := func() []Job {
+		var jobs []Job
+		for _, q := range queues {
+			jobs = append(jobs, job(q, "noop", `{}`))
+		}
+		return jobs
+	}
+	if _, err := c.EnqueueBatch(ctx, batch()); err != nil {
+		t.Fatal(err)
+	}
+	nodes := map[string]bool{}
+	for _, q := range queues {
+		k, err := newQueueKeys(c.keys, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr, err := rdb.MasterForKey(ctx, k.stream)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nodes[addr.Options().Addr] = true
+	}
+	if len(nodes) < 2 {
+		t.Fatalf("the queues landed on %d node(s); the test needs several", len(nodes))
+	}
+	// Flush the scripts of the node that holds q0 only.
+	k0, _ := newQueueKeys(c.keys, "q0")
+	n0, err := rdb.MasterForKey(ctx, k0.stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n0.ScriptFlush(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	out, err := c.EnqueueBatch(ctx, batch())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, q := range queues {
+		if out[i].Err != nil {
+			t.Fatalf("%s: %v", q, out[i].Err)
+		}
+		k, _ := newQueueKeys(c.keys, q)
+		if n := rdb.XLen(ctx, k.stream).Val(); n != 2 {
+			t.Errorf("queue %s holds %d entries after two batches of one job, want 2", q, n)
+		}
+	}
+}

@@ -1,8 +1,7 @@
 -- reclaim: take over entries whose worker died, and dead-letter those that
 -- keep killing workers.
 -- (Runs after lib.lua.)
--- KEYS[1] stream  KEYS[2] dead  KEYS[3] meta  KEYS[4] stats  KEYS[5] dedup
--- KEYS[6] expiry
+-- KEYS[1] stream  KEYS[2] dead  KEYS[3] meta  KEYS[4] stats  KEYS[5] expiry
 -- ARGV[1] group; ARGV[2] this consumer; ARGV[3] min idle ms (the worker's
 -- timeout plus a margin: no Lambda outlives its timeout, so such an entry
 -- is orphaned); ARGV[4] count; ARGV[5] max deliveries; ARGV[6] version;
@@ -40,8 +39,7 @@ for _, e in ipairs(r[2]) do
       redis.call('XADD', KEYS[2], '*', 'id', f.id, 'type', f.type, 'payload', f.payload, 'attempts', attempt,
         'max', f.max, 'error', err, 'errors', cjson.encode(rec.errors), 'version', ARGV[6], 'died_ms', now)
       if raw then redis.call('HSET', KEYS[3], f.id, cjson.encode(rec)) end
-      release_dedup(KEYS[5], rec)
-      redis.call('ZADD', KEYS[6], now + tonumber(ARGV[7]), f.id)
+      redis.call('ZADD', KEYS[5], now + tonumber(ARGV[7]), f.id)
       dead = dead + 1
     else
       local o = #out

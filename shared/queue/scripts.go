@@ -3,6 +3,7 @@ package queue
 import (
 	_ "embed"
 
+	"github.com/lambdis/lambdis/shared/idempotency"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -27,9 +28,16 @@ var (
 	booksLua string
 	//go:embed status.lua
 	statusLua string
+	//go:embed idemgc.lua
+	idemgcLua string
 
-	enqueueScript  = redis.NewScript(libLua + "\n" + enqueueLua)
+	// Enqueue keeps idempotency records with shared/idempotency's record
+	// library: one record format, one claim logic.
+	idemLib = idempotency.LuaLib + "\n" + libLua
+
+	enqueueScript  = redis.NewScript(idemLib + "\n" + enqueueLua)
 	promoteScript  = redis.NewScript(libLua + "\n" + promoteLua)
+	idemgcScript   = redis.NewScript(idempotency.LuaLib + "\n" + idemgcLua)
 	settleScript   = redis.NewScript(libLua + "\n" + settleLua)
 	reclaimScript  = redis.NewScript(libLua + "\n" + reclaimLua)
 	redriveScript  = redis.NewScript(libLua + "\n" + redriveLua)

@@ -1,8 +1,7 @@
 -- settle: record the outcome of a batch of jobs atomically.
 -- (Runs after lib.lua.)
 -- KEYS[1] stream  KEYS[2] delayed  KEYS[3] delayed_data  KEYS[4] dead
--- KEYS[5] meta    KEYS[6] stats    KEYS[7] dedup         KEYS[8] expiry
--- KEYS[9] done
+-- KEYS[5] meta    KEYS[6] stats    KEYS[7] expiry        KEYS[8] done
 -- ARGV[1] group; ARGV[2] retention of finished records, ms; ARGV[3] worker
 -- version; ARGV[4] this consumer; ARGV[5] number of jobs; ARGV[6], ARGV[7]
 -- the lowest and highest entry id of the batch; then 6 per job:
@@ -16,7 +15,8 @@
 --            The common path touches no JSON.
 --   retry -> delayed set, due after the backoff, attempt + 1
 --   dead  -> dead-letter stream with the error history and worker version;
---            the idempotency key is released so a client may retry
+--            its idempotency key is released (enqueue no longer honours a
+--            record whose job is dead) so a client may retry
 -- Returns per job 1 (settled) or 0 (not owned).
 local now = now_ms()
 local retention = tonumber(ARGV[2])
@@ -72,8 +72,7 @@ for j = 0, n - 1 do
         'attempts', attempt, 'max', f.max or rec.max_attempts or attempt, 'error', err,
         'errors', cjson.encode(rec.errors), 'version', ARGV[3], 'died_ms', now)
       if raw then redis.call('HSET', KEYS[5], id, cjson.encode(rec)) end
-      release_dedup(KEYS[7], rec)
-      redis.call('ZADD', KEYS[8], now + retention, id)
+      redis.call('ZADD', KEYS[7], now + retention, id)
       counts.dead = counts.dead + 1
     end
     out[#out + 1] = 1
@@ -81,9 +80,9 @@ for j = 0, n - 1 do
 end
 if #ok_entries > 0 then
   redis.call('XACK', KEYS[1], ARGV[1], unpack(ok_entries))
-  redis.call('HSET', KEYS[9], unpack(done))
+  redis.call('HSET', KEYS[8], unpack(done))
   -- The batch expires as one member: "<first id> <n>|<id> <id> ...".
-  redis.call('ZADD', KEYS[8], now + retention, '#' .. table.concat(done_ids, ' '))
+  redis.call('ZADD', KEYS[7], now + retention, '#' .. table.concat(done_ids, ' '))
   counts.succeeded = #ok_entries
   trim_acked(KEYS[1], ARGV[1])
 end

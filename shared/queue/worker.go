@@ -312,16 +312,51 @@ func (w *Worker) drainQueue(ctx context.Context, queue string, deadline time.Tim
 	return sum, nil
 }
 
+// idemGCBatch bounds the idempotency records deleted per idemgc call, and
+// idemGCRounds the calls per promote (the rest waits for the next one).
+const idemGCBatch, idemGCRounds = 500, 4
+
 func (w *Worker) promote(ctx context.Context, k queueKeys) (int, error) {
-	res, err := promoteScript.Run(ctx, w.c.rdb, []string{k.stream, k.delayed, k.delayedData, k.meta, k.done, k.dedup, k.expiry}, 1000).Int64Slice()
+	res, err := promoteScript.Run(ctx, w.c.rdb, []string{k.stream, k.delayed, k.delayedData, k.meta, k.done, k.idemGC, k.expiry}, 1000, idemGCBatch).Slice()
 	if err != nil {
 		return 0, fmt.Errorf("promote: %w", err)
 	}
-	return int(res[0]), nil
+	if len(res) < 2 {
+		return 0, fmt.Errorf("promote: malformed reply of %d values", len(res))
+	}
+	promoted, _ := res[0].(int64)
+	gc := res[2:]
+	for round := 0; len(gc) > 0 && round < idemGCRounds; round++ {
+		if gc, err = w.idemGC(ctx, k, gc); err != nil {
+			return int(promoted), err
+		}
+	}
+	return int(promoted), nil
+}
+
+// idemGC deletes the idempotency records of purged jobs (members of the gc
+// set, "<job id> <record key>"), each only if its job still owns it, in one
+// script call; it returns the next members.
+func (w *Worker) idemGC(ctx context.Context, k queueKeys, members []any) ([]any, error) {
+	ks := []string{k.idemGC}
+	args := []any{idemGCBatch}
+	for _, m := range members {
+		s, _ := m.(string)
+		_, rk, ok := strings.Cut(s, " ")
+		if !ok {
+			return nil, fmt.Errorf("idempotency gc: malformed member %q", s)
+		}
+		ks, args = append(ks, rk), append(args, s)
+	}
+	res, err := idemgcScript.Run(ctx, w.c.rdb, ks, args...).Slice()
+	if err != nil || len(res) < 1 {
+		return nil, fmt.Errorf("idempotency gc: %v %w", res, err)
+	}
+	return res[1:], nil
 }
 
 func (w *Worker) reclaim(ctx context.Context, k queueKeys, queue string) (batch []work, lost, dead int, more bool, err error) {
-	res, err := reclaimScript.Run(ctx, w.c.rdb, []string{k.stream, k.dead, k.meta, k.stats, k.dedup, k.expiry},
+	res, err := reclaimScript.Run(ctx, w.c.rdb, []string{k.stream, k.dead, k.meta, k.stats, k.expiry},
 		Group, w.cfg.Consumer, w.cfg.ReclaimAfter().Milliseconds(), w.cfg.Batch, w.cfg.MaxDeliveries,
 		w.cfg.Version, w.c.retention.Milliseconds()).Slice()
 	if err != nil {
@@ -529,7 +564,7 @@ func (w *Worker) settle(ctx context.Context, k queueKeys, done []*result) ([]boo
 			args = append(args, r.entry, r.id, r.attempt, r.outcome, r.err, r.backoff.Milliseconds())
 		}
 		res, err := settleScript.Run(ctx, w.c.rdb,
-			[]string{k.stream, k.delayed, k.delayedData, k.dead, k.meta, k.stats, k.dedup, k.expiry, k.done}, args...).Int64Slice()
+			[]string{k.stream, k.delayed, k.delayedData, k.dead, k.meta, k.stats, k.expiry, k.done}, args...).Int64Slice()
 		if err != nil {
 			return owned, fmt.Errorf("settle: %w", err)
 		}

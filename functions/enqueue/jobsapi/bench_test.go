@@ -20,7 +20,8 @@ import (
 //	xadd/callers=50            one raw XADD of the same fields (the baseline)
 //	enqueue/callers=50         queue.Client.Enqueue: the enqueue script (idempotency
 //	                           check, job record, XADD, counters)
-//	enqueue-idem/callers=50    the same with an Idempotency-Key (one more HGET + HSET)
+//	enqueue-idem/callers=50    the same with an Idempotency-Key (an idempotency record
+//	                           claimed and completed in the same script)
 //	handler/callers=50         the whole POST /jobs: JSON decoding, validation, enqueue, answer
 //	xadd-pipeline/batch=100    100 raw XADDs in one pipeline (the baseline for batches)
 //	enqueue-batch/batch=100    queue.Client.EnqueueBatch of 100 jobs (one script call)

@@ -43,7 +43,9 @@
 // matter), delay or run_at, and max_attempts — and 422 unprocessable when it
 // is not. A key is released when its job ends dead (so that the client can
 // try again) and otherwise when the job's record expires, JOB_RETENTION
-// after it finished.
+// after it finished. The key is kept as a shared/idempotency record (the
+// same record and claim logic as every idempotent handler, completed at
+// once with the job id) in the queue's hash tag.
 //
 // In a batch the Idempotency-Key header is refused (400): each job carries
 // its own "idempotency_key". A job whose key names a different job gets
