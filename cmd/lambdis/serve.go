@@ -28,7 +28,7 @@ func runServe(ctx context.Context, c cli, args []string) int {
 	fs := flag.NewFlagSet("lambdis serve", flag.ContinueOnError)
 	fs.SetOutput(c.stderr)
 	addr := fs.String("addr", defaultServeAddr, "host:port to listen on")
-	workerInterval := fs.Duration("worker-interval", defaultWorkerInterval, "how often the job worker drains WORKER_QUEUES (default \"default\"); 0 disables it")
+	workerInterval := fs.Duration("worker-interval", defaultWorkerInterval, "how often the job worker drains WORKER_QUEUES (default \"default,cache\"); 0 disables it")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), "usage: lambdis serve [--addr 127.0.0.1:3000] [--worker-interval 2s]\n\n"+
 			"Runs the deployed functions behind a local API Gateway. Redis is REDIS_URL or\n"+

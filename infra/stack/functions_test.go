@@ -152,7 +152,7 @@ func TestFunctionProperties(t *testing.T) {
 			case "enqueue":
 				want = map[string]any{"JOB_RETENTION": "24h"}
 			case "worker":
-				want = map[string]any{"JOB_RETENTION": "24h", "WORKER_QUEUES": "default", "WORKER_FUNCTION_TIMEOUT": "1m0s"}
+				want = map[string]any{"JOB_RETENTION": "24h", "WORKER_QUEUES": "default,cache", "WORKER_FUNCTION_TIMEOUT": "1m0s"}
 			}
 			for k, v := range want {
 				if js(env[k]) != js(v) {

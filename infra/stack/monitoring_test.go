@@ -34,8 +34,8 @@ func TestWorkerSchedule(t *testing.T) {
 	if err := dec.Decode(&in); err != nil {
 		t.Fatalf("Input %q: %v", target["Input"], err)
 	}
-	if len(in) != 1 || js(in["queues"]) != `["default"]` {
-		t.Errorf("Input = %s, want {\"queues\": [\"default\"]}", target["Input"])
+	if len(in) != 1 || js(in["queues"]) != `["default","cache"]` {
+		t.Errorf("Input = %s, want {\"queues\": [\"default\", \"cache\"]}", target["Input"])
 	}
 	check(t, "schedule", func() {
 		s.template.HasResourceProperties(jsii.String("AWS::Scheduler::Schedule"), map[string]any{

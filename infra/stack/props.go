@@ -102,7 +102,8 @@ type Props struct {
 
 	// Queue.
 	// WorkerQueues are the queues the scheduled run drains (its input JSON
-	// and WORKER_QUEUES).
+	// and WORKER_QUEUES); the default includes "cache", where shared/cache
+	// puts its delayed second deletes.
 	WorkerQueues []string
 	// JobRetention is JOB_RETENTION for both enqueue and worker.
 	JobRetention string
@@ -155,7 +156,7 @@ func DefaultProps() Props {
 		RateLimitFailOpen:         true,
 		RevocationFailOpen:        false,
 		AuthorizerP99AlarmMs:      250,
-		WorkerQueues:              []string{"default"},
+		WorkerQueues:              []string{"default", "cache"},
 		JobRetention:              "24h",
 		ScheduleRetryAttempts:     2,
 		ScheduleMaxEventAge:       time.Minute,

@@ -60,7 +60,7 @@
 // With Config.WorkerInterval (`lambdis serve` sets 2s by default), Serve also
 // runs the worker function (functions/worker) in-process, at once and then
 // every interval, as EventBridge Scheduler invokes it deployed: it drains
-// WORKER_QUEUES (default "default") with the job types of shared/jobs, each
+// WORKER_QUEUES (default "default,cache") with the job types of shared/jobs, each
 // run with a deadline of one interval, which is also its
 // WORKER_FUNCTION_TIMEOUT. A run that finds nothing logs at debug level.
 //

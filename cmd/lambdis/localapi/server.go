@@ -58,7 +58,7 @@ type Config struct {
 	Routes []Route
 	// WorkerInterval is how often Serve runs the worker function
 	// (functions/worker) in-process, as EventBridge Scheduler would invoke
-	// it, over WORKER_QUEUES (default "default"); each run's deadline is
+	// it, over WORKER_QUEUES (default "default,cache"); each run's deadline is
 	// the interval. 0 runs no worker.
 	WorkerInterval time.Duration
 }

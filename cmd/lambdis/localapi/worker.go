@@ -13,8 +13,9 @@ import (
 )
 
 // DefaultWorkerQueues is what the in-process worker drains when
-// WORKER_QUEUES is unset.
-const DefaultWorkerQueues = "default"
+// WORKER_QUEUES is unset: the default queue and "cache", where
+// shared/cache puts its delayed second deletes.
+const DefaultWorkerQueues = "default,cache"
 
 // worker is the scheduled worker function run in-process: the stand-in for
 // EventBridge Scheduler invoking functions/worker.
