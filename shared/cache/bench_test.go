@@ -22,7 +22,7 @@ import (
 // the miss path measures the cache's own cost: one get-or-lease script and
 // one fill script, against the naive GET + SET.
 func BenchmarkCache(b *testing.B) {
-	const callers, hotKeys = 16, 1000
+	const callers, hotKeys = 50, 1000
 	rdb := redistest.StartServer(b).Client(b)
 	ctx := context.Background()
 	c, err := cache.New(rdb, keys.Builder{}, cache.Options{})

@@ -12,7 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// BenchmarkLock compares, on one real redis-server and in one run, with 16
+// BenchmarkLock compares, on one real redis-server and in one run, with 50
 // concurrent callers each taking and freeing a lock on one of 10,000 names
 // (rarely contended, so the cost of the operations is measured, not
 // waiting):
@@ -26,7 +26,7 @@ import (
 // A name that happens to be taken (two callers picked it) is a success for
 // both sides. Read the results as ratios against the baseline of the same run.
 func BenchmarkLock(b *testing.B) {
-	const callers, names = 16, 10_000
+	const callers, names = 50, 10_000
 	srv := redistest.StartServer(b)
 	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr, PoolSize: 64})
 	b.Cleanup(func() { _ = rdb.Close() })
