@@ -81,12 +81,13 @@ func (s *Stack) api() {
 		ResultsCacheTtl: awscdk.Duration_Seconds(jsii.Number(0)),
 		IdentitySources: &[]*string{awsapigateway.IdentitySource_Header(jsii.String("Authorization"))},
 	})
-	if p.AnonymousRateLimits != "" {
-		// Anonymous callers are limited per source address by the
-		// authorizer, so it must run for requests without a token; with
-		// caching off API Gateway needs no identity source.
-		s.Authorizer.Node().DefaultChild().(awscdk.CfnResource).AddPropertyDeletionOverride(jsii.String("IdentitySource"))
-	}
+	// No identity source: API Gateway answers 401 itself, without running
+	// the authorizer, when a configured source is missing, and a caller may
+	// present a session cookie instead of an Authorization header (or, with
+	// anonymous limits, nothing at all). The authorizer decides; with
+	// caching off API Gateway needs no identity source. (CDK requires one,
+	// hence the override.)
+	s.Authorizer.Node().DefaultChild().(awscdk.CfnResource).AddPropertyDeletionOverride(jsii.String("IdentitySource"))
 
 	for _, spec := range Functions {
 		if spec.Role != API {
