@@ -1,6 +1,7 @@
-// Command lambdis is the developer's tool for Lambdis: a local API that
-// behaves like the deployed one (serve) and development tokens for it
-// (token). Run `lambdis help` for the list.
+// Command lambdis is the developer's and operator's tool for Lambdis: a
+// local API that behaves like the deployed one (serve), development tokens
+// for it (token), a check of a Redis deployment (doctor) and job-queue
+// operations (queue). Run `lambdis help` for the list.
 package main
 
 import (
@@ -8,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // Exit codes.
@@ -23,7 +26,7 @@ type cli struct {
 	getenv         func(string) string
 }
 
-// command is one subcommand; run is nil for those announced but not built.
+// command is one subcommand.
 type command struct {
 	name, args, summary string
 	run                 func(ctx context.Context, c cli, args []string) int
@@ -33,14 +36,27 @@ type command struct {
 var commands = []command{
 	{"serve", "[--addr 127.0.0.1:3000] [--worker-interval 2s]", "run the API locally: the deployed functions behind a local API Gateway, and the job worker", runServe},
 	{"token", "--sub SUB [--scope S]... [--ttl 15m] [--iss ISS] [--aud AUD]... [--secret-env JWT_SECRET]", "print a development token (HS256)", runToken},
-	{"doctor", "", "check a Redis deployment (not yet)", nil},
-	{"bench", "", "benchmark against a real redis-server (not yet)", nil},
-	{"queue", "", "inspect and manage job queues (not yet)", nil},
+	{"doctor", "[--url redis://host:6379] [--timeout 20s]", "check the Redis the functions use (REDIS_* variables): version, eviction policy, memory, cluster, scripting, clock", runDoctor},
+	{"queue", "books|dead|redrive|purge-dead|status ...", "inspect a job queue's books and job records; list, redrive and purge dead letters ('lambdis queue -h')", runQueue},
 }
 
+// quietRedis names the commands that report every Redis error in their own
+// output: for them go-redis's own log lines (a failed dial, printed again on
+// each retry) are noise.
+var quietRedis = map[string]bool{"doctor": true, "queue": true}
+
 func main() {
-	os.Exit(run(context.Background(), os.Args[1:], cli{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}))
+	args := os.Args[1:]
+	if len(args) > 0 && quietRedis[args[0]] {
+		redis.SetLogger(discardRedisLog{})
+	}
+	os.Exit(run(context.Background(), args, cli{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}))
 }
+
+// discardRedisLog drops go-redis's internal log lines.
+type discardRedisLog struct{}
+
+func (discardRedisLog) Printf(context.Context, string, ...any) {}
 
 // run dispatches to the subcommand named by args[0].
 func run(ctx context.Context, args []string, c cli) int {
@@ -57,10 +73,6 @@ func run(ctx context.Context, args []string, c cli) int {
 	for _, cmd := range commands {
 		if cmd.name != name {
 			continue
-		}
-		if cmd.run == nil {
-			fmt.Fprintf(c.stderr, "lambdis %s: not implemented yet\n", name)
-			return exitUsage
 		}
 		return cmd.run(ctx, c, rest)
 	}

@@ -465,8 +465,13 @@ func (c *Cache) loadAndFill(ctx context.Context, key string, ks []string, token 
 
 // fill stores a loaded value if the lease still holds; a refusal is the
 // normal outcome of a concurrent Invalidate, not an error.
+// It runs on a detached, bounded context: a load that succeeded just as the
+// caller's context ended is still worth storing, and a lost fill would leave
+// waiters polling until the lease lapses.
 func (c *Cache) fill(ctx context.Context, key string, ks []string, token, kind string, v []byte, ttl time.Duration) {
-	if err := fillScript.Run(ctx, c.rdb, ks, token, kind, v, ttl.Milliseconds()).Err(); err != nil {
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+	defer cancel()
+	if err := fillScript.Run(fctx, c.rdb, ks, token, kind, v, ttl.Milliseconds()).Err(); err != nil {
 		c.report(fmt.Errorf("cache: fill %q: %w", key, err))
 	}
 }

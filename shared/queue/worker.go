@@ -328,7 +328,10 @@ func (w *Worker) promote(ctx context.Context, k queueKeys) (int, error) {
 	gc := res[2:]
 	for round := 0; len(gc) > 0 && round < idemGCRounds; round++ {
 		if gc, err = w.idemGC(ctx, k, gc); err != nil {
-			return int(promoted), err
+			// Housekeeping only: the members stay in the gc set for the
+			// next run, and the drain goes on.
+			w.log.Warn("queue: idempotency records of purged jobs not deleted yet", "set", k.idemGC, "error", err.Error())
+			break
 		}
 	}
 	return int(promoted), nil
@@ -349,8 +352,11 @@ func (w *Worker) idemGC(ctx context.Context, k queueKeys, members []any) ([]any,
 		ks, args = append(ks, rk), append(args, s)
 	}
 	res, err := idemgcScript.Run(ctx, w.c.rdb, ks, args...).Slice()
-	if err != nil || len(res) < 1 {
-		return nil, fmt.Errorf("idempotency gc: %v %w", res, err)
+	if err != nil {
+		return nil, fmt.Errorf("idempotency gc: %w", err)
+	}
+	if len(res) < 1 {
+		return nil, errors.New("idempotency gc: empty reply")
 	}
 	return res[1:], nil
 }

@@ -1,0 +1,570 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/lambdis/lambdis/shared/queue"
+)
+
+// Bounds of `lambdis queue dead --limit`.
+const (
+	defaultDeadLimit = 20
+	maxDeadLimit     = 1000
+	// deadScanPage is the page size when looking dead letters up by job id.
+	deadScanPage = 500
+	// deadErrorWidth bounds the error column of the dead-letter table.
+	deadErrorWidth = 100
+)
+
+// queueSubcommand is one `lambdis queue` subcommand.
+type queueSubcommand struct {
+	name, args, summary string
+	run                 func(ctx context.Context, c cli, name string, args []string) int
+}
+
+// queueSubcommands lists them in the order the usage shows them.
+var queueSubcommands = []queueSubcommand{
+	{"books", "<queue> [--json]", "the queue's counters and sizes, and their drift (0 when nothing was lost); alias: stats", runQueueBooks},
+	{"dead", "<queue> [--limit 20] [--after ENTRY] [--json]", "list dead letters, oldest first (--json adds payloads and error histories)", runQueueDead},
+	{"redrive", "<queue> (--id ID... | --all)", "put dead letters back on the work stream with fresh attempts", runQueueRedrive},
+	{"purge-dead", "<queue> (--id ID... | --all --yes)", "delete dead letters for good", runQueuePurge},
+	{"status", "<job id>", "a job's record as JSON", runQueueStatus},
+}
+
+// queueUsage writes the list of subcommands.
+func queueUsage(w io.Writer) {
+	fmt.Fprint(w, "usage: lambdis queue <subcommand> [flags]\n\nsubcommands:\n")
+	for _, s := range queueSubcommands {
+		fmt.Fprintf(w, "  %s %s\n        %s\n", s.name, s.args, s.summary)
+	}
+	fmt.Fprint(w, `
+Redis is configured as for the functions (REDIS_URL or REDIS_ADDRS, REDIS_CLUSTER,
+REDIS_PASSWORD, REDIS_AUTH_SECRET_ARN, ..., LAMBDIS_KEY_PREFIX, JOB_RETENTION);
+every subcommand also takes --url. An ID given to --id is a dead letter's entry
+id (1700000000000-0) or a job id (<queue>:<32 hex>), as 'lambdis queue dead' lists.
+Run 'lambdis queue <subcommand> -h' for its flags.
+`)
+}
+
+// runQueue is `lambdis queue`: it dispatches to the subcommand.
+func runQueue(ctx context.Context, c cli, args []string) int {
+	if len(args) == 0 {
+		queueUsage(c.stderr)
+		return exitUsage
+	}
+	name, rest := args[0], args[1:]
+	switch name {
+	case "-h", "-help", "--help", "help":
+		queueUsage(c.stderr)
+		return exitOK
+	case "stats":
+		name = "books"
+	}
+	for _, s := range queueSubcommands {
+		if s.name == name {
+			return s.run(ctx, c, "lambdis queue "+name, rest)
+		}
+	}
+	fmt.Fprintf(c.stderr, "lambdis queue: unknown subcommand %q\n\n", args[0])
+	queueUsage(c.stderr)
+	return exitUsage
+}
+
+// queueFlags is a subcommand's flag set with the flags every one has.
+type queueFlags struct {
+	*flag.FlagSet
+	c    cli
+	name string
+	url  *string
+}
+
+func newQueueFlags(c cli, name, args, about string) *queueFlags {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(c.stderr)
+	f := &queueFlags{FlagSet: fs, c: c, name: name}
+	f.url = fs.String("url", "", urlFlagUsage)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: %s %s [--url URL]\n\n%s\n\n", name, args, about)
+		fs.PrintDefaults()
+	}
+	return f
+}
+
+// parse reads flags and positional arguments in any order and checks that
+// there are exactly want positional ones; ok false means exit with code.
+func (f *queueFlags) parse(args []string, want int, what string) (pos []string, code int, ok bool) {
+	pos, err := parseInterspersed(f.FlagSet, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, exitOK, false
+		}
+		return nil, exitUsage, false // flag has printed the error and the usage
+	}
+	switch {
+	case len(pos) < want:
+		return nil, f.bad("missing %s", what), false
+	case len(pos) > want:
+		return nil, f.bad("unexpected argument %q", pos[want]), false
+	}
+	return pos, exitOK, true
+}
+
+// bad reports a command-line error and returns exitUsage.
+func (f *queueFlags) bad(format string, a ...any) int {
+	fmt.Fprintf(f.c.stderr, "%s: "+format+"\n", append([]any{f.name}, a...)...)
+	fmt.Fprintf(f.c.stderr, "run '%s -h' for the flags\n", f.name)
+	return exitUsage
+}
+
+// fail reports an error of the operation and returns exitError.
+func (f *queueFlags) fail(err error) int {
+	fmt.Fprintf(f.c.stderr, "%s: %v\n", f.name, err)
+	return exitError
+}
+
+// client connects as the functions do and returns a queue client and its
+// closer.
+func (f *queueFlags) client(ctx context.Context) (*queue.Client, func(), error) {
+	getenv := withURL(f.c.getenv, *f.url)
+	t, err := loadTarget(getenv)
+	if err != nil {
+		return nil, nil, err
+	}
+	retention, err := queue.RetentionFromEnv(getenv)
+	if err != nil {
+		return nil, nil, err
+	}
+	rdb, err := t.connect(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return queue.NewClient(rdb, t.keys, retention), func() { _ = rdb.Close() }, nil
+}
+
+// parseInterspersed parses fs over args, collecting the positional
+// arguments wherever they stand (`dead billing --limit 5`); everything after
+// "--" is positional.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if used := len(args) - len(rest); used > 0 && args[used-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// queueArg validates a queue name given on the command line.
+func (f *queueFlags) queueArg(name string) (string, bool) {
+	if err := queue.ValidateQueueName(name); err != nil {
+		f.bad("queue %q: %v", name, err)
+		return "", false
+	}
+	return name, true
+}
+
+// booksView is Books as `lambdis queue books` shows it, derived values
+// included.
+type booksView struct {
+	Queue        string `json:"queue"`
+	Enqueued     int64  `json:"enqueued"`
+	Deduplicated int64  `json:"deduplicated"`
+	Succeeded    int64  `json:"succeeded"`
+	Retried      int64  `json:"retried"`
+	Dead         int64  `json:"dead"`
+	Lost         int64  `json:"lost"`
+	Reclaimed    int64  `json:"reclaimed"`
+	Redriven     int64  `json:"redriven"`
+	Stream       int64  `json:"stream"`
+	Backlog      int64  `json:"backlog"`
+	Pending      int64  `json:"pending"`
+	Delayed      int64  `json:"delayed"`
+	DeadLetters  int64  `json:"dead_letters"`
+	Drift        int64  `json:"drift"`
+}
+
+func newBooksView(q string, b queue.Books) booksView {
+	return booksView{
+		Queue: q, Enqueued: b.Enqueued, Deduplicated: b.Deduplicated, Succeeded: b.Succeeded, Retried: b.Retried,
+		Dead: b.Dead, Lost: b.Lost, Reclaimed: b.Reclaimed, Redriven: b.Redriven, Stream: b.Stream,
+		Backlog: b.Backlog(), Pending: b.Pending, Delayed: b.Delayed, DeadLetters: b.DeadLetters, Drift: b.Drift(),
+	}
+}
+
+func runQueueBooks(ctx context.Context, c cli, name string, args []string) int {
+	f := newQueueFlags(c, name, "<queue> [--json]",
+		"Prints the queue's books: counters since it was created (enqueued, deduplicated, succeeded,\n"+
+			"retried, dead, lost, reclaimed, redriven) and sizes now (stream = backlog + pending,\n"+
+			"delayed, dead letters). drift = enqueued + redriven - (succeeded + dead + deduplicated\n"+
+			"+ lost + stream + delayed) is 0 unless jobs vanished unaccounted (a warning is printed).")
+	asJSON := f.Bool("json", false, "print JSON")
+	pos, code, ok := f.parse(args, 1, "queue name")
+	if !ok {
+		return code
+	}
+	q, ok := f.queueArg(pos[0])
+	if !ok {
+		return exitUsage
+	}
+	qc, closeFn, err := f.client(ctx)
+	if err != nil {
+		return f.fail(err)
+	}
+	defer closeFn()
+	b, err := qc.Books(ctx, q)
+	if err != nil {
+		return f.fail(err)
+	}
+	v := newBooksView(q, b)
+	if *asJSON {
+		writeJSON(c.stdout, v)
+	} else {
+		rows := []struct {
+			label string
+			n     int64
+			note  string
+		}{
+			{"enqueued", v.Enqueued, ""},
+			{"deduplicated", v.Deduplicated, "idempotency key reused"},
+			{"succeeded", v.Succeeded, ""},
+			{"retried", v.Retried, "failed attempts scheduled again"},
+			{"dead", v.Dead, ""},
+			{"lost", v.Lost, "entries deleted under a worker"},
+			{"reclaimed", v.Reclaimed, "taken over from workers that died"},
+			{"redriven", v.Redriven, ""},
+			{"stream", v.Stream, "backlog + pending"},
+			{"backlog", v.Backlog, "waiting for a worker"},
+			{"pending", v.Pending, "held by workers"},
+			{"delayed", v.Delayed, "delayed and retrying"},
+			{"dead letters", v.DeadLetters, "on the dead-letter stream now"},
+			{"drift", v.Drift, "0 when nothing was lost silently"},
+		}
+		width := 1
+		for _, r := range rows {
+			width = max(width, len(strconv.FormatInt(r.n, 10)))
+		}
+		fmt.Fprintf(c.stdout, "queue %s\n", q)
+		for _, r := range rows {
+			line := fmt.Sprintf("  %-12s  %*d  %s", r.label, width, r.n, r.note)
+			fmt.Fprintln(c.stdout, strings.TrimRight(line, " "))
+		}
+	}
+	if v.Drift != 0 {
+		fmt.Fprintf(c.stderr, "%s: warning: the books of %s are off by %d: jobs went missing without being counted (eviction? keys deleted by hand?)\n", name, q, v.Drift)
+	}
+	return exitOK
+}
+
+func runQueueDead(ctx context.Context, c cli, name string, args []string) int {
+	f := newQueueFlags(c, name, "<queue> [--limit 20] [--after ENTRY] [--json]",
+		"Lists dead letters, oldest first: entry id, job id, type, attempts, when it died\n"+
+			"and the last error. --json prints them whole (payload, error history, worker version).")
+	limit := f.Int("limit", defaultDeadLimit, fmt.Sprintf("dead letters to list, 1 to %d", maxDeadLimit))
+	after := f.String("after", "", "start after this entry id (the last one of the previous page)")
+	asJSON := f.Bool("json", false, "print JSON")
+	pos, code, ok := f.parse(args, 1, "queue name")
+	if !ok {
+		return code
+	}
+	q, ok := f.queueArg(pos[0])
+	if !ok {
+		return exitUsage
+	}
+	switch {
+	case *limit < 1 || *limit > maxDeadLimit:
+		return f.bad("--limit %d: must be from 1 to %d", *limit, maxDeadLimit)
+	case *after != "" && !entryIDPattern.MatchString(*after):
+		return f.bad("--after %q: not a stream entry id (like 1700000000000-0)", *after)
+	}
+	qc, closeFn, err := f.client(ctx)
+	if err != nil {
+		return f.fail(err)
+	}
+	defer closeFn()
+	list, err := qc.DeadLetters(ctx, q, int64(*limit)+1, *after)
+	if err != nil {
+		return f.fail(err)
+	}
+	more := len(list) > *limit
+	if more {
+		list = list[:*limit]
+	}
+	if *asJSON {
+		if list == nil {
+			list = []queue.DeadLetter{}
+		}
+		writeJSON(c.stdout, list)
+	} else if len(list) == 0 {
+		fmt.Fprintf(c.stdout, "no dead letters in %s\n", q)
+	} else {
+		tw := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "ENTRY\tJOB\tTYPE\tATTEMPTS\tDIED\tLAST ERROR")
+		for _, d := range list {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", d.EntryID, d.JobID, d.Type, d.Attempts, diedAt(d.DiedAt), oneLine(d.Error, deadErrorWidth))
+		}
+		_ = tw.Flush()
+	}
+	if more {
+		fmt.Fprintf(c.stderr, "%s: more dead letters: %s %s --after %s\n", name, name, q, list[len(list)-1].EntryID)
+	}
+	return exitOK
+}
+
+// diedAt formats a dead letter's time of death.
+func diedAt(ms int64) string {
+	if ms <= 0 {
+		return "-"
+	}
+	return time.UnixMilli(ms).UTC().Format(time.RFC3339)
+}
+
+// oneLine flattens s to one line of at most width runes.
+func oneLine(s string, width int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > width {
+		return string(r[:width-1]) + "…"
+	}
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// entryIDPattern is a whole stream entry id, ms-seq: a prefix such as "ms"
+// alone would select different entries in XRANGE and XDEL.
+var entryIDPattern = regexp.MustCompile(`^[0-9]{1,20}-[0-9]{1,20}$`)
+
+// selectFlags are --id and --all of redrive and purge-dead.
+type selectFlags struct {
+	ids *listFlag
+	all *bool
+}
+
+func addSelectFlags(f *queueFlags, verb string) selectFlags {
+	s := selectFlags{ids: &listFlag{}}
+	f.Var(s.ids, "id", "a dead letter to "+verb+": its entry id or its job id; repeatable")
+	s.all = f.Bool("all", false, verb+" every dead letter of the queue")
+	return s
+}
+
+// check returns the usage error of a selection, or "".
+func (s selectFlags) check() string {
+	switch {
+	case s.ids.set && *s.all:
+		return "give --id or --all, not both"
+	case !s.ids.set && !*s.all:
+		return "give --id ID (repeatable) or --all"
+	}
+	for _, id := range s.ids.values {
+		if !entryIDPattern.MatchString(id) {
+			if _, err := queue.QueueOf(id); err != nil {
+				return fmt.Sprintf("--id %q: neither an entry id (1700000000000-0) nor a job id (<queue>:<32 hex>)", id)
+			}
+		}
+	}
+	return ""
+}
+
+// resolve turns the --id values into the dead-letter entry ids of queue q;
+// missing lists the values that match no dead letter.
+func resolve(ctx context.Context, qc *queue.Client, q string, ids []string) (entries, missing []string, err error) {
+	seen := map[string]bool{}
+	add := func(e string) {
+		if !seen[e] {
+			seen[e] = true
+			entries = append(entries, e)
+		}
+	}
+	byJob := map[string]bool{}
+	for _, id := range ids {
+		if entryIDPattern.MatchString(id) {
+			d, err := qc.DeadLetter(ctx, q, id)
+			switch {
+			case errors.Is(err, queue.ErrNotFound):
+				missing = append(missing, id)
+			case err != nil:
+				return nil, nil, err
+			default:
+				add(d.EntryID)
+			}
+			continue
+		}
+		byJob[id] = false
+	}
+	if len(byJob) > 0 {
+		after := ""
+		for {
+			page, err := qc.DeadLetters(ctx, q, deadScanPage, after)
+			if err != nil {
+				return nil, nil, err
+			}
+			for _, d := range page {
+				if _, ok := byJob[d.JobID]; ok {
+					byJob[d.JobID] = true
+					add(d.EntryID)
+				}
+			}
+			if len(page) < deadScanPage {
+				break
+			}
+			after = page[len(page)-1].EntryID
+		}
+		for _, id := range ids {
+			if found, ok := byJob[id]; ok && !found {
+				missing = append(missing, id)
+				byJob[id] = true // report once
+			}
+		}
+	}
+	return entries, missing, nil
+}
+
+func runQueueRedrive(ctx context.Context, c cli, name string, args []string) int {
+	f := newQueueFlags(c, name, "<queue> (--id ID... | --all)",
+		"Puts dead letters back on the work stream with a fresh set of attempts and prints\n"+
+			"the job ids redriven, one a line. Exit status 1 when an --id is not a dead letter\n"+
+			"of the queue (the others are redriven).")
+	sel := addSelectFlags(f, "redrive")
+	pos, code, ok := f.parse(args, 1, "queue name")
+	if !ok {
+		return code
+	}
+	q, ok := f.queueArg(pos[0])
+	if !ok {
+		return exitUsage
+	}
+	if why := sel.check(); why != "" {
+		return f.bad("%s", why)
+	}
+	qc, closeFn, err := f.client(ctx)
+	if err != nil {
+		return f.fail(err)
+	}
+	defer closeFn()
+
+	var entries, missing []string
+	if !*sel.all {
+		if entries, missing, err = resolve(ctx, qc, q, sel.ids.values); err != nil {
+			return f.fail(err)
+		}
+	}
+	var redriven []string
+	if *sel.all || len(entries) > 0 {
+		redriven, err = qc.Redrive(ctx, q, entries...)
+	}
+	for _, id := range redriven {
+		fmt.Fprintln(c.stdout, id)
+	}
+	if err != nil {
+		return f.fail(err)
+	}
+	fmt.Fprintf(c.stderr, "%s: %d dead letters of %s redriven\n", name, len(redriven), q)
+	return reportMissing(c, name, q, missing)
+}
+
+func runQueuePurge(ctx context.Context, c cli, name string, args []string) int {
+	f := newQueueFlags(c, name, "<queue> (--id ID... | --all --yes)",
+		"Deletes dead letters for good (their job records stay until JOB_RETENTION).\n"+
+			"--all needs --yes. Exit status 1 when an --id is not a dead letter of the queue\n"+
+			"(the others are deleted).")
+	sel := addSelectFlags(f, "delete")
+	yes := f.Bool("yes", false, "confirm --all")
+	pos, code, ok := f.parse(args, 1, "queue name")
+	if !ok {
+		return code
+	}
+	q, ok := f.queueArg(pos[0])
+	if !ok {
+		return exitUsage
+	}
+	if why := sel.check(); why != "" {
+		return f.bad("%s", why)
+	}
+	if *sel.all && !*yes {
+		return f.bad("--all deletes every dead letter of %s for good; add --yes to confirm", q)
+	}
+	qc, closeFn, err := f.client(ctx)
+	if err != nil {
+		return f.fail(err)
+	}
+	defer closeFn()
+
+	var entries, missing []string
+	if !*sel.all {
+		if entries, missing, err = resolve(ctx, qc, q, sel.ids.values); err != nil {
+			return f.fail(err)
+		}
+	}
+	var n int64
+	if *sel.all || len(entries) > 0 {
+		if n, err = qc.Purge(ctx, q, entries...); err != nil {
+			return f.fail(err)
+		}
+	}
+	fmt.Fprintf(c.stdout, "%d dead letters of %s deleted\n", n, q)
+	return reportMissing(c, name, q, missing)
+}
+
+// reportMissing names the --id values that matched no dead letter.
+func reportMissing(c cli, name, q string, missing []string) int {
+	if len(missing) == 0 {
+		return exitOK
+	}
+	fmt.Fprintf(c.stderr, "%s: not dead letters of %s: %s\n", name, q, strings.Join(missing, ", "))
+	return exitError
+}
+
+func runQueueStatus(ctx context.Context, c cli, name string, args []string) int {
+	f := newQueueFlags(c, name, "<job id>",
+		"Prints a job's record as JSON, as GET /jobs/{id} answers it: state (queued, delayed,\n"+
+			"active, retrying, succeeded, dead), attempts, errors and times. Exit status 1 when\n"+
+			"the job is unknown or past JOB_RETENTION.")
+	pos, code, ok := f.parse(args, 1, "job id")
+	if !ok {
+		return code
+	}
+	id := pos[0]
+	if _, err := queue.QueueOf(id); err != nil {
+		return f.bad("%q is not a job id (<queue>:<32 hex>)", id)
+	}
+	qc, closeFn, err := f.client(ctx)
+	if err != nil {
+		return f.fail(err)
+	}
+	defer closeFn()
+	rec, err := qc.Status(ctx, id)
+	if errors.Is(err, queue.ErrNotFound) {
+		return f.fail(fmt.Errorf("job %s not found (unknown, or finished more than JOB_RETENTION ago)", id))
+	}
+	if err != nil {
+		return f.fail(err)
+	}
+	writeJSON(c.stdout, rec)
+	return exitOK
+}
+
+// writeJSON prints v indented, with a final newline.
+func writeJSON(w io.Writer, v any) {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}
