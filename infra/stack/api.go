@@ -66,7 +66,7 @@ func (s *Stack) api() {
 		props.DefaultCorsPreflightOptions = &awsapigateway.CorsOptions{
 			AllowOrigins:  jsii.Strings(p.CORSAllowOrigins...),
 			AllowMethods:  jsii.Strings("GET", "POST", "DELETE", "OPTIONS"),
-			AllowHeaders:  jsii.Strings("Authorization", "Content-Type", "Idempotency-Key"),
+			AllowHeaders:  jsii.Strings("Authorization", "Content-Type", "Idempotency-Key", "X-Requested-With"),
 			ExposeHeaders: jsii.Strings("RateLimit", "RateLimit-Policy", "Retry-After", "Location"),
 			MaxAge:        awscdk.Duration_Hours(jsii.Number(1)),
 		}

@@ -76,6 +76,8 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayCustomAuthori
 		switch {
 		case !ok:
 			return h.unauthorized(log, "ambiguous_cookie", errors.New("more than one "+SessionCookie+" cookie, or oversize Cookie headers"))
+		case present && !safeMethod(req.HTTPMethod) && !hasHeader(req, CSRFHeader):
+			return h.unauthorized(log, "csrf_header_missing", errors.New("a cookie session on "+req.HTTPMethod+" needs the "+CSRFHeader+" header"))
 		case present:
 			return h.session(ctx, log, req, cookie)
 		case len(h.Config.AnonymousPolicies) == 0:

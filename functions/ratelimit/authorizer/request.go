@@ -31,6 +31,43 @@ func authorizationHeader(req events.APIGatewayCustomAuthorizerRequestTypeRequest
 	return "", true, false
 }
 
+// CSRFHeader must accompany a cookie session on a state-changing request
+// (any method but GET, HEAD and OPTIONS). A browser attaches cookies on its
+// own, even to a request a form on another site makes; it sends a custom
+// header only from the page's own scripts, and from another origin only
+// after a CORS preflight the API refuses (OWASP's custom request header
+// defence against CSRF). Any value will do; a session in the Authorization
+// header needs none, since no other site can set that header either.
+const CSRFHeader = "X-Requested-With"
+
+// safeMethod reports whether m changes nothing by convention.
+func safeMethod(m string) bool {
+	switch strings.ToUpper(m) {
+	case "GET", "HEAD", "OPTIONS":
+		return true
+	}
+	return false
+}
+
+// hasHeader reports whether req carries the header name with a non-empty value.
+func hasHeader(req events.APIGatewayCustomAuthorizerRequestTypeRequest, name string) bool {
+	for k, vs := range req.MultiValueHeaders {
+		if strings.EqualFold(k, name) {
+			for _, v := range vs {
+				if strings.TrimSpace(v) != "" {
+					return true
+				}
+			}
+		}
+	}
+	for k, v := range req.Headers {
+		if strings.EqualFold(k, name) && strings.TrimSpace(v) != "" {
+			return true
+		}
+	}
+	return false
+}
+
 // SessionCookie is the cookie that carries a session id when the request
 // has no Authorization header.
 const SessionCookie = "lambdis_session"

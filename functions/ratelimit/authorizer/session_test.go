@@ -378,3 +378,41 @@ func FuzzSessionCredential(f *testing.F) {
 		}
 	})
 }
+
+// A cookie session on a state-changing request needs the CSRF header; a
+// safe method, or the session in the Authorization header, needs none.
+func TestCookieSessionNeedsCSRFHeaderToChangeState(t *testing.T) {
+	_, rdb := redistest.Miniredis(t)
+	f := newFixture(t, rdb, Config{Policies: policies(t, "per_minute=100/1m")})
+	id := f.newSession(t, "alice")
+	cases := []struct {
+		name, method, header string
+		cookie, allow        bool
+	}{
+		{"cookie GET", "GET", "", true, true},
+		{"cookie HEAD", "HEAD", "", true, true},
+		{"cookie POST", "POST", "", true, false},
+		{"cookie DELETE", "DELETE", "", true, false},
+		{"cookie POST, blank header", "POST", " ", true, false},
+		{"cookie POST with the header", "POST", "XMLHttpRequest", true, true},
+		{"header POST", "POST", "", false, true},
+	}
+	for _, c := range cases {
+		req := request(t, "Session "+id.Token())
+		if c.cookie {
+			req = withCookie(t, SessionCookie+"="+id.Token())
+		}
+		req.HTTPMethod = c.method
+		if c.header != "" {
+			req.Headers[CSRFHeader] = c.header
+			req.MultiValueHeaders[CSRFHeader] = []string{c.header}
+		}
+		resp, err := f.h.Handle(context.Background(), req)
+		switch {
+		case c.allow && (err != nil || effect(resp) != "Allow"):
+			t.Errorf("%s: %+v %v, want Allow", c.name, resp, err)
+		case !c.allow && (err == nil || err.Error() != "Unauthorized"):
+			t.Errorf("%s: %+v %v, want Unauthorized", c.name, resp, err)
+		}
+	}
+}
