@@ -6,22 +6,30 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 )
 
-// authorizationHeader returns the Authorization header of req, whatever its
-// case. ok is false when the request carries more than one value.
-func authorizationHeader(req events.APIGatewayCustomAuthorizerRequestTypeRequest) (value string, present, ok bool) {
+// headerValues returns every value of the header name in req, whatever its
+// case: from multiValueHeaders (which API Gateway fills with every line),
+// else from headers.
+func headerValues(req events.APIGatewayCustomAuthorizerRequestTypeRequest, name string) []string {
 	var values []string
 	for k, vs := range req.MultiValueHeaders {
-		if strings.EqualFold(k, "Authorization") {
+		if strings.EqualFold(k, name) {
 			values = append(values, vs...)
 		}
 	}
 	if len(values) == 0 {
 		for k, v := range req.Headers {
-			if strings.EqualFold(k, "Authorization") {
+			if strings.EqualFold(k, name) {
 				values = append(values, v)
 			}
 		}
 	}
+	return values
+}
+
+// authorizationHeader returns the Authorization header of req, whatever its
+// case. ok is false when the request carries more than one value.
+func authorizationHeader(req events.APIGatewayCustomAuthorizerRequestTypeRequest) (value string, present, ok bool) {
+	values := headerValues(req, "Authorization")
 	switch len(values) {
 	case 0:
 		return "", false, true
@@ -51,17 +59,8 @@ func safeMethod(m string) bool {
 
 // hasHeader reports whether req carries the header name with a non-empty value.
 func hasHeader(req events.APIGatewayCustomAuthorizerRequestTypeRequest, name string) bool {
-	for k, vs := range req.MultiValueHeaders {
-		if strings.EqualFold(k, name) {
-			for _, v := range vs {
-				if strings.TrimSpace(v) != "" {
-					return true
-				}
-			}
-		}
-	}
-	for k, v := range req.Headers {
-		if strings.EqualFold(k, name) && strings.TrimSpace(v) != "" {
+	for _, v := range headerValues(req, name) {
+		if strings.TrimSpace(v) != "" {
 			return true
 		}
 	}
@@ -97,19 +96,7 @@ func sessionCredential(authorization string) (id string, isSession bool) {
 // more than once with different values, or the headers are oversize: which
 // one the client meant cannot be told, so neither is used.
 func sessionCookie(req events.APIGatewayCustomAuthorizerRequestTypeRequest) (value string, present, ok bool) {
-	var lines []string
-	for k, vs := range req.MultiValueHeaders {
-		if strings.EqualFold(k, "Cookie") {
-			lines = append(lines, vs...)
-		}
-	}
-	if len(lines) == 0 {
-		for k, v := range req.Headers {
-			if strings.EqualFold(k, "Cookie") {
-				lines = append(lines, v)
-			}
-		}
-	}
+	lines := headerValues(req, "Cookie")
 	size := 0
 	for _, line := range lines {
 		if size += len(line); size > maxCookieBytes {
