@@ -23,8 +23,9 @@ Quick start (the server uses an embedded Redis and the development secret):
   TOKEN=$(lambdis token --sub alice)
   curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:3000/tokens/self
 
-doctor and queue use Redis as the functions do (REDIS_URL or REDIS_ADDRS, ...):
+doctor, queue and bench use Redis as the functions do (REDIS_URL or REDIS_ADDRS, ...):
   REDIS_URL=rediss://my-cache.example.com:6379 lambdis doctor
   REDIS_URL=rediss://my-cache.example.com:6379 lambdis queue dead email
+  REDIS_URL=rediss://my-cache.example.com:6379 lambdis bench --only decision,enqueue
 `)
 }

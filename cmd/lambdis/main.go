@@ -1,7 +1,9 @@
 // Command lambdis is the developer's and operator's tool for Lambdis: a
 // local API that behaves like the deployed one (serve), development tokens
 // for it (token), a check of a Redis deployment (doctor) and job-queue
-// operations (queue). Run `lambdis help` for the list.
+// operations (queue), and benchmarks of its operations against a Redis
+// deployment, each beside a raw baseline from the same run (bench). Run
+// `lambdis help` for the list.
 package main
 
 import (
@@ -38,12 +40,13 @@ var commands = []command{
 	{"token", "--sub SUB [--scope S]... [--ttl 15m] [--iss ISS] [--aud AUD]... [--secret-env JWT_SECRET]", "print a development token (HS256)", runToken},
 	{"doctor", "[--url redis://host:6379] [--timeout 20s]", "check the Redis the functions use (REDIS_* variables): version, eviction policy, memory, cluster, scripting, clock", runDoctor},
 	{"queue", "books|dead|redrive|purge-dead|status ...", "inspect a job queue's books and job records; list, redrive and purge dead letters ('lambdis queue -h')", runQueue},
+	{"bench", "[--url redis://host:6379] [--callers 50] [--duration 3s] [--only a,b,...] [--json]", "benchmark a Redis with Lambdis's own operations (decision, session, enqueue, leaderboard, cache, lock, idempotency), each beside a raw-command baseline from the same run", runBench},
 }
 
 // quietRedis names the commands that report every Redis error in their own
 // output: for them go-redis's own log lines (a failed dial, printed again on
 // each retry) are noise.
-var quietRedis = map[string]bool{"doctor": true, "queue": true}
+var quietRedis = map[string]bool{"doctor": true, "queue": true, "bench": true}
 
 func main() {
 	args := os.Args[1:]
