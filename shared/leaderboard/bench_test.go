@@ -15,6 +15,9 @@ import (
 // with 50 concurrent callers over a board of 10,000 players:
 //
 //	zincrby     raw ZINCRBY on a plain sorted set (the baseline of submit)
+//	floor_3zincrby_rank
+//	            a script with only three ZINCRBY and a ZREVRANK: the least
+//	            any one-round-trip submit of three windows can cost
 //	submit      Store.Submit, mode increment: the all-time, daily and weekly
 //	            windows, rank and previous rank in one script call
 //	zrevrange   raw ZREVRANGE 0 9 WITHSCORES (the baseline of top10)
@@ -59,6 +62,20 @@ func BenchmarkLeaderboard(b *testing.B) {
 	b.Run(fmt.Sprintf("zincrby/callers=%d", callers), func(b *testing.B) {
 		redistest.RunCallers(b, callers, func(ctx context.Context) error {
 			return rdb.ZIncrBy(ctx, raw, 1, names[rand.IntN(players)]).Err()
+		})
+	})
+	// The floor of "three windows and a rank in one round trip": a script
+	// that does only that (three ZINCRBY, one ZREVRANK), without tie-breaks,
+	// exact ranks or range checks. It shows what the script call itself costs.
+	floor := redis.NewScript(`
+redis.call('ZINCRBY', KEYS[1], 1, ARGV[1])
+redis.call('ZINCRBY', KEYS[2], 1, ARGV[1])
+redis.call('ZINCRBY', KEYS[3], 1, ARGV[1])
+return redis.call('ZREVRANK', KEYS[1], ARGV[1])`)
+	floorKeys := []string{"{bench}:floor:a", "{bench}:floor:b", "{bench}:floor:c"}
+	b.Run(fmt.Sprintf("floor_3zincrby_rank/callers=%d", callers), func(b *testing.B) {
+		redistest.RunCallers(b, callers, func(ctx context.Context) error {
+			return floor.Run(ctx, rdb, floorKeys, names[rand.IntN(players)]).Err()
 		})
 	})
 	b.Run(fmt.Sprintf("submit/callers=%d", callers), func(b *testing.B) {
