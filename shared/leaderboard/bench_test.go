@@ -2,6 +2,7 @@ package leaderboard
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sync"
@@ -89,6 +90,21 @@ return redis.call('ZREVRANK', KEYS[1], ARGV[1])`)
 			zs, err := rdb.ZRevRangeWithScores(ctx, raw, 0, 9).Result()
 			if err == nil && len(zs) != 10 {
 				err = fmt.Errorf("%d entries", len(zs))
+			}
+			return err
+		})
+	})
+	// The floor of a first page that also reads the board's seq: the same
+	// two reads as one raw pipeline, with no parsing into entries or cursor.
+	b.Run(fmt.Sprintf("floor_hget_zrevrange/callers=%d", callers), func(b *testing.B) {
+		redistest.RunCallers(b, callers, func(ctx context.Context) error {
+			_, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+				p.HGet(ctx, raw+":seq", "#seq")
+				p.ZRevRangeWithScores(ctx, raw, 0, 10)
+				return nil
+			})
+			if errors.Is(err, redis.Nil) {
+				err = nil
 			}
 			return err
 		})
