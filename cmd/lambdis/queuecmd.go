@@ -443,41 +443,21 @@ func runQueueRedrive(ctx context.Context, c cli, name string, args []string) int
 			"the job ids redriven, one a line. Exit status 1 when an --id is not a dead letter\n"+
 			"of the queue (the others are redriven).")
 	sel := addSelectFlags(f, "redrive")
-	pos, code, ok := f.parse(args, 1, "queue name")
-	if !ok {
-		return code
-	}
-	q, ok := f.queueArg(pos[0])
-	if !ok {
-		return exitUsage
-	}
-	if why := sel.check(); why != "" {
-		return f.bad("%s", why)
-	}
-	qc, closeFn, err := f.client(ctx)
-	if err != nil {
-		return f.fail(err)
-	}
-	defer closeFn()
-
-	var entries, missing []string
-	if !*sel.all {
-		if entries, missing, err = resolve(ctx, qc, q, sel.ids.values); err != nil {
+	return onDeadLetters(ctx, f, sel, args, nil, func(qc *queue.Client, q string, entries []string) int {
+		var redriven []string
+		var err error
+		if *sel.all || len(entries) > 0 {
+			redriven, err = qc.Redrive(ctx, q, entries...)
+		}
+		for _, id := range redriven {
+			fmt.Fprintln(c.stdout, id)
+		}
+		if err != nil {
 			return f.fail(err)
 		}
-	}
-	var redriven []string
-	if *sel.all || len(entries) > 0 {
-		redriven, err = qc.Redrive(ctx, q, entries...)
-	}
-	for _, id := range redriven {
-		fmt.Fprintln(c.stdout, id)
-	}
-	if err != nil {
-		return f.fail(err)
-	}
-	fmt.Fprintf(c.stderr, "%s: %d dead letters of %s redriven\n", name, len(redriven), q)
-	return reportMissing(c, name, q, missing)
+		fmt.Fprintf(c.stderr, "%s: %d dead letters of %s redriven\n", name, len(redriven), q)
+		return exitOK
+	})
 }
 
 func runQueuePurge(ctx context.Context, c cli, name string, args []string) int {
@@ -487,6 +467,30 @@ func runQueuePurge(ctx context.Context, c cli, name string, args []string) int {
 			"(the others are deleted).")
 	sel := addSelectFlags(f, "delete")
 	yes := f.Bool("yes", false, "confirm --all")
+	refuse := func(q string) string {
+		if *sel.all && !*yes {
+			return "--all deletes every dead letter of " + q + " for good; add --yes to confirm"
+		}
+		return ""
+	}
+	return onDeadLetters(ctx, f, sel, args, refuse, func(qc *queue.Client, q string, entries []string) int {
+		var n int64
+		if *sel.all || len(entries) > 0 {
+			var err error
+			if n, err = qc.Purge(ctx, q, entries...); err != nil {
+				return f.fail(err)
+			}
+		}
+		fmt.Fprintf(c.stdout, "%d dead letters of %s deleted\n", n, q)
+		return exitOK
+	})
+}
+
+// onDeadLetters is what redrive and purge-dead share: it parses "<queue>"
+// and the selection (refuse, if given, may reject it), opens the queue,
+// resolves --id values to dead-letter entries (none with --all) and runs act
+// on them. --id values that matched no dead letter make the status 1.
+func onDeadLetters(ctx context.Context, f *queueFlags, sel selectFlags, args []string, refuse func(q string) string, act func(qc *queue.Client, q string, entries []string) int) int {
 	pos, code, ok := f.parse(args, 1, "queue name")
 	if !ok {
 		return code
@@ -498,29 +502,26 @@ func runQueuePurge(ctx context.Context, c cli, name string, args []string) int {
 	if why := sel.check(); why != "" {
 		return f.bad("%s", why)
 	}
-	if *sel.all && !*yes {
-		return f.bad("--all deletes every dead letter of %s for good; add --yes to confirm", q)
+	if refuse != nil {
+		if why := refuse(q); why != "" {
+			return f.bad("%s", why)
+		}
 	}
 	qc, closeFn, err := f.client(ctx)
 	if err != nil {
 		return f.fail(err)
 	}
 	defer closeFn()
-
 	var entries, missing []string
 	if !*sel.all {
 		if entries, missing, err = resolve(ctx, qc, q, sel.ids.values); err != nil {
 			return f.fail(err)
 		}
 	}
-	var n int64
-	if *sel.all || len(entries) > 0 {
-		if n, err = qc.Purge(ctx, q, entries...); err != nil {
-			return f.fail(err)
-		}
+	if code := act(qc, q, entries); code != exitOK {
+		return code
 	}
-	fmt.Fprintf(c.stdout, "%d dead letters of %s deleted\n", n, q)
-	return reportMissing(c, name, q, missing)
+	return reportMissing(f.c, f.name, q, missing)
 }
 
 // reportMissing names the --id values that matched no dead letter.
