@@ -152,6 +152,16 @@ func (e *benchEnv) rawSubjectKeys(ctx context.Context) error {
 	return nil
 }
 
+// decisionSetup is what the token and session decisions share: the
+// policies they charge and the GET baseline's keys.
+func (e *benchEnv) decisionSetup(ctx context.Context) ([]ratelimit.Policy, error) {
+	ps, err := ratelimit.ParsePolicies(benchPolicies)
+	if err != nil {
+		return nil, err
+	}
+	return ps, e.rawSubjectKeys(ctx)
+}
+
 // getSubject is the GET baseline of the decisions.
 func (e *benchEnv) getSubject(ctx context.Context) error {
 	return e.rdb.Get(ctx, e.subjectRaw[rand.IntN(benchPopulation)]).Err()
@@ -200,11 +210,8 @@ func prepareDecision(ctx context.Context, e *benchEnv) (benchOp, benchOp, error)
 	if err != nil {
 		return nil, nil, err
 	}
-	ps, err := ratelimit.ParsePolicies(benchPolicies)
+	ps, err := e.decisionSetup(ctx)
 	if err != nil {
-		return nil, nil, err
-	}
-	if err := e.rawSubjectKeys(ctx); err != nil {
 		return nil, nil, err
 	}
 	iat := time.Now().Add(-time.Minute)
@@ -227,11 +234,8 @@ func prepareSession(ctx context.Context, e *benchEnv) (benchOp, benchOp, error) 
 	if err != nil {
 		return nil, nil, err
 	}
-	ps, err := ratelimit.ParsePolicies(benchPolicies)
+	ps, err := e.decisionSetup(ctx)
 	if err != nil {
-		return nil, nil, err
-	}
-	if err := e.rawSubjectKeys(ctx); err != nil {
 		return nil, nil, err
 	}
 	ids := make([]session.ID, benchPopulation)
