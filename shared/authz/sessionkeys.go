@@ -1,9 +1,11 @@
 package authz
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/lambdis/lambdis/shared/keys"
+	"github.com/redis/go-redis/v9"
 )
 
 // Session state lives in this package's module and under the subject's user
@@ -36,6 +38,30 @@ func SessionIndexKey(kb keys.Builder, sub string) (string, error) {
 // rejects tokens issued and sessions created at or before it.
 func CutoffKey(kb keys.Builder, sub string) (string, error) {
 	return kb.Key(Module, UserTag(sub), "nbf")
+}
+
+// DeleteSessionHashes deletes the session hashes of sub whose handles a
+// script listed when it deleted the subject's index (revoke-all, destroy-all):
+// those sessions already ended with the index, so this only frees their data
+// (which would otherwise expire after its idle TTL). The keys share sub's tag;
+// they go 256 to a DEL.
+func DeleteSessionHashes(ctx context.Context, rdb interface {
+	Del(ctx context.Context, keys ...string) *redis.IntCmd
+}, kb keys.Builder, sub string, handles []string) error {
+	hashes := make([]string, 0, len(handles))
+	for _, h := range handles {
+		if k, err := SessionKey(kb, sub, h); err == nil {
+			hashes = append(hashes, k)
+		}
+	}
+	for len(hashes) > 0 {
+		n := min(len(hashes), 256)
+		if err := rdb.Del(ctx, hashes[:n]...).Err(); err != nil {
+			return fmt.Errorf("authz: delete the data of ended sessions of %s: %w", UserTag(sub), err)
+		}
+		hashes = hashes[n:]
+	}
+	return nil
 }
 
 func validHandle(h string) bool {

@@ -231,21 +231,13 @@ func (s *Store) revokeAll(ctx context.Context, sub string) (time.Time, int, erro
 	if !ok {
 		return time.Time{}, 0, fmt.Errorf("authz: revoke-all of %s: unexpected reply %v", UserTag(sub), reply)
 	}
-	ended := reply[1:]
-	if len(ended) > 0 {
-		hashes := make([]string, 0, len(ended))
-		for _, m := range ended {
-			h, _ := m.(string)
-			if k, err := SessionKey(s.keys, sub, h); err == nil {
-				hashes = append(hashes, k)
-			}
-		}
-		// Best effort (see above): the sessions already ended with the index.
-		for len(hashes) > 0 {
-			n := min(len(hashes), 256)
-			_ = s.rdb.Del(ctx, hashes[:n]...).Err()
-			hashes = hashes[n:]
-		}
+	ended := make([]string, 0, len(reply)-1)
+	for _, m := range reply[1:] {
+		h, _ := m.(string)
+		ended = append(ended, h)
 	}
+	// Best effort (see above): the sessions already ended with the index,
+	// and the cut-off is stored.
+	_ = DeleteSessionHashes(ctx, s.rdb, s.keys, sub, ended)
 	return time.Unix(sec, 0), len(ended), nil
 }

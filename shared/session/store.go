@@ -363,20 +363,10 @@ func (s *Store) DestroyAll(ctx context.Context, sub string) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("session: destroy-all of %s: %w", authz.UserTag(sub), err)
 	}
-	var hashes []string
-	for _, h := range handles {
-		if k, err := authz.SessionKey(s.keys, sub, h); err == nil {
-			hashes = append(hashes, k)
-		}
-	}
 	// The sessions ended with the index; a failure here leaves unusable
 	// hashes that expire after their idle TTL, and is reported.
-	for len(hashes) > 0 {
-		n := min(len(hashes), 256)
-		if err := s.rdb.Del(ctx, hashes[:n]...).Err(); err != nil {
-			return len(handles), fmt.Errorf("session: destroy-all of %s: sessions ended, deleting their data: %w", authz.UserTag(sub), err)
-		}
-		hashes = hashes[n:]
+	if err := authz.DeleteSessionHashes(ctx, s.rdb, s.keys, sub, handles); err != nil {
+		return len(handles), fmt.Errorf("session: destroy-all: sessions ended: %w", err)
 	}
 	return len(handles), nil
 }
