@@ -130,7 +130,7 @@ func (s *Store) decide(ctx context.Context, tag string, authKeys []string, head 
 	if err := ratelimit.ValidatePolicies(policies); err != nil {
 		return Decision{}, fmt.Errorf("authz: decide: %w", err)
 	}
-	rl, err := ratelimit.StateKeys(s.keys, tag, policies)
+	rl, err := ratelimit.StateKey(s.keys, tag)
 	if err != nil {
 		return Decision{}, fmt.Errorf("authz: decide: %w", err)
 	}
@@ -138,7 +138,7 @@ func (s *Store) decide(ctx context.Context, tag string, authKeys []string, head 
 	if err != nil {
 		return Decision{}, fmt.Errorf("authz: decide: %w", err)
 	}
-	reply, err := decideScript.Run(ctx, s.rdb, append(authKeys, rl...), append(head, args...)...).Slice()
+	reply, err := decideScript.Run(ctx, s.rdb, append(authKeys, rl), append(head, args...)...).Slice()
 	if err != nil {
 		return Decision{}, fmt.Errorf("authz: decide %s: %w", tag, err)
 	}

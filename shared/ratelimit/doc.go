@@ -18,8 +18,13 @@
 //
 // Allow evaluates several policies for one subject in one script call: either
 // every policy admits the request and all of them are charged, or none is
-// charged. Every key of one call shares the subject's hash tag, so the call is
-// valid on Redis Cluster, ElastiCache cluster mode and Serverless.
+// charged. A subject's state is one key, <prefix>:rl:{<subject>}, holding the
+// theoretical arrival time of each policy it was charged under (see gcra.lua):
+// a call reads it once and writes it once whatever the number of policies,
+// keeps the entries of policies it does not name (another route's limits on
+// the same subject) and lets the key expire when the last policy is back to a
+// full burst. Every key of one call shares the subject's hash tag, so the call
+// is valid on Redis Cluster, ElastiCache cluster mode and Serverless.
 //
 // # Results
 //

@@ -1,25 +1,32 @@
 -- GCRA core shared by every Lambdis script that rate-limits (ratelimit's
--- allow.lua and authz's decide.lua are this file followed by their body).
--- It defines local functions and touches no key by itself.
+-- allow.lua, authz's and session's decide.lua are this file followed by their
+-- body). It defines local functions and touches no key by itself.
 --
 -- clock() returns Redis TIME in microseconds since 2025-01-01 (small numbers
 -- keep doubles exact).
 --
--- gcra(out, first_key, first_arg, n, cost, now, vals) evaluates n policies
+-- A subject's state is one string key: the theoretical arrival time (TAT) of
+-- every policy it was charged under, in microseconds of clock(),
+--   " <name>=<tat> <name>=<tat> ..."
+-- A TAT in the past means a full burst, the same as no entry: a write keeps
+-- only entries still ahead of now, and the key expires when its last TAT
+-- passes. Entries of policies the call does not name (another route's limits
+-- on the same subject) are kept as they are.
+--
+-- gcra(out, key, state, first_arg, n, cost, now) evaluates n policies
 -- all-or-nothing and appends its reply to out (which holds one slot for the
--- caller's reason code). vals is the caller's MGET of KEYS (one read for the
--- whole script):
---   vals[first_key+i-1]        GCRA state of policy i: its theoretical arrival
---                              time (TAT) in microseconds of clock()
---   ARGV[first_arg+2*(i-1)]    emission interval of policy i in microseconds
+-- caller's reason code). state is the caller's read of key (false if none):
+--   ARGV[first_arg+3*(i-1)]    name of policy i ([a-z0-9_-])
+--   ARGV[first_arg+3*(i-1)+1]  emission interval of policy i in microseconds
 --                              (period / rate, may be fractional)
---   ARGV[first_arg+2*(i-1)+1]  burst of policy i (requests admitted at once)
+--   ARGV[first_arg+3*(i-1)+2]  burst of policy i (requests admitted at once)
 --   cost                       requests this call spends (0 = peek)
--- Either every policy admits and every key is charged, or nothing is written.
--- Appends {allowed (1|0), first denying policy (1-based, 0 if none), then per
--- policy: remaining, retry_after_us (-1 = never: cost > burst), reset_after_us}.
--- When the call is denied, an admitting policy reports its uncharged state.
-local floor, ceil = math.floor, math.ceil
+-- Either every policy admits and key is written once with every charge, or
+-- nothing is written. Appends {allowed (1|0), first denying policy (1-based,
+-- 0 if none), then per policy: remaining, retry_after_us (-1 = never: cost >
+-- burst), reset_after_us}. When the call is denied, an admitting policy
+-- reports its uncharged state.
+local floor, ceil, find, match, format = math.floor, math.ceil, string.find, string.match, string.format
 
 local function clock()
   local t = redis.call('TIME')
@@ -35,22 +42,30 @@ local function left(span, tat, now, interval)
   return n
 end
 
-local function gcra(out, first_key, first_arg, n, cost, now, vals)
+local function gcra(out, key, state, first_arg, n, cost, now)
   local head = #out + 1
   out[head], out[head + 1] = 1, 0
-  local tats, charged = {}, {}
+  local olds, news, found = {}, {}, 0
   for i = 1, n do
-    local a = first_arg + 2 * i - 2
-    local interval, burst = tonumber(ARGV[a]), tonumber(ARGV[a + 1])
-    local tat = tonumber(vals[first_key + i - 1]) or now
-    if tat < now then tat = now end
+    local a = first_arg + 3 * i - 3
+    local entry, interval, burst = ' ' .. ARGV[a] .. '=', tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
+    local tat = now
+    if state then
+      local at = find(state, entry, 1, true)
+      if at then
+        local text = match(state, '^[^ ]+', at + #entry)
+        found = found + #entry + #text
+        local t = tonumber(text)
+        if t and t > now then tat = t end
+      end
+    end
     local span = burst * interval
     local new_tat = tat + cost * interval
     local o = head + 3 * i - 1
-    tats[i] = tat
+    olds[i] = tat
     if cost <= burst and new_tat - span <= now then
       out[o], out[o + 1], out[o + 2] = left(span, new_tat, now, interval), 0, ceil(new_tat - now)
-      charged[i] = new_tat
+      news[i] = new_tat
     else
       local retry = -1
       if cost <= burst then retry = ceil(new_tat - span - now) end
@@ -60,19 +75,35 @@ local function gcra(out, first_key, first_arg, n, cost, now, vals)
   end
   if out[head] == 0 then
     -- denied: nothing is charged, so report the admitting policies as they are
-    for i, _ in pairs(charged) do
-      local o = head + 3 * i - 1
-      local interval = tonumber(ARGV[first_arg + 2 * i - 2])
-      local span = tonumber(ARGV[first_arg + 2 * i - 1]) * interval
-      out[o], out[o + 2] = left(span, tats[i], now, interval), ceil(tats[i] - now)
+    for i, _ in pairs(news) do
+      local a, o = first_arg + 3 * i - 3, head + 3 * i - 1
+      local interval = tonumber(ARGV[a + 1])
+      out[o], out[o + 2] = left(tonumber(ARGV[a + 2]) * interval, olds[i], now, interval), ceil(olds[i] - now)
     end
-  elseif cost > 0 then
-    for i = 1, n do
-      local ttl_ms = ceil((charged[i] - now) / 1000)
-      if ttl_ms < 1 then ttl_ms = 1 end
-      -- Redis 7 formats numbers with %.17g: the TAT round-trips exactly
-      redis.call('SET', KEYS[first_key + i - 1], charged[i], 'PX', ttl_ms)
+    return out
+  end
+  if cost == 0 then return out end
+  local parts, last = {}, now
+  for i = 1, n do
+    parts[i] = ' ' .. ARGV[first_arg + 3 * i - 3] .. '=' .. format('%.17g', news[i])
+    if news[i] > last then last = news[i] end
+  end
+  if state and found < #state then
+    -- other policies' entries: keep those still ahead of now
+    for name, text in string.gmatch(state, ' ([^= ]+)=([^ ]+)') do
+      local mine = false
+      for i = 1, n do
+        if ARGV[first_arg + 3 * i - 3] == name then mine = true break end
+      end
+      local tat = tonumber(text)
+      if not mine and tat and tat > now then
+        parts[#parts + 1] = ' ' .. name .. '=' .. text
+        if tat > last then last = tat end
+      end
     end
   end
+  local ttl_ms = ceil((last - now) / 1000)
+  if ttl_ms < 1 then ttl_ms = 1 end
+  redis.call('SET', key, table.concat(parts), 'PX', ttl_ms)
   return out
 end

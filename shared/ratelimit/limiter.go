@@ -11,7 +11,8 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// Module is the key module of rate-limit state: <prefix>:rl:{<subject>}:<policy>.
+// Module is the key module of rate-limit state: one key per subject,
+// <prefix>:rl:{<subject>}, holding the state of every policy it is limited by.
 const Module = "rl"
 
 // Never is the RetryAfter of a request whose cost exceeds a policy's burst.
@@ -90,7 +91,7 @@ func (l *Limiter) Allow(ctx context.Context, subject string, cost int64, policie
 	if err := ValidatePolicies(policies); err != nil {
 		return Decision{}, fmt.Errorf("ratelimit: %w", err)
 	}
-	ks, err := StateKeys(l.keys, subject, policies)
+	key, err := StateKey(l.keys, subject)
 	if err != nil {
 		return Decision{}, fmt.Errorf("ratelimit: %w", err)
 	}
@@ -98,36 +99,30 @@ func (l *Limiter) Allow(ctx context.Context, subject string, cost int64, policie
 	if err != nil {
 		return Decision{}, fmt.Errorf("ratelimit: %w", err)
 	}
-	reply, err := allowScript.Run(ctx, l.rdb, ks, args...).Slice()
+	reply, err := allowScript.Run(ctx, l.rdb, []string{key}, args...).Slice()
 	if err != nil {
 		return Decision{}, fmt.Errorf("ratelimit: allow %q: %w", subject, err)
 	}
 	return ParseReply(reply, policies)
 }
 
-// StateKeys returns the GCRA state key of each policy for subject.
-func StateKeys(kb keys.Builder, subject string, policies []Policy) ([]string, error) {
-	out := make([]string, len(policies))
-	for i, p := range policies {
-		k, err := kb.Key(Module, subject, p.Name)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = k
-	}
-	return out, nil
+// StateKey returns the key of subject's rate-limit state: one string with
+// every policy's theoretical arrival time (see gcra.lua), so a decision over
+// any number of policies reads one key and writes it once.
+func StateKey(kb keys.Builder, subject string) (string, error) {
+	return kb.Key(Module, subject)
 }
 
 // Args returns the ARGV gcra.lua expects after its first argument index: the
-// cost, then each policy's interval (µs) and burst.
+// cost, then each policy's name, interval (µs) and burst.
 func Args(cost int64, policies []Policy) ([]any, error) {
 	if cost < 0 || cost > MaxCost {
 		return nil, fmt.Errorf("cost %d: must be from 0 to %d", cost, MaxCost)
 	}
-	args := make([]any, 0, 1+2*len(policies))
+	args := make([]any, 0, 1+3*len(policies))
 	args = append(args, cost)
 	for _, p := range policies {
-		args = append(args, p.intervalMicros(), p.Burst)
+		args = append(args, p.Name, p.intervalMicros(), p.Burst)
 	}
 	return args, nil
 }

@@ -52,7 +52,7 @@ func TestAllowBasics(t *testing.T) {
 			t.Fatalf("bob: %+v %v", d, err)
 		}
 		// The key expires with the state.
-		k, _ := kb.Key(Module, "u:alice", "per_hour")
+		k, _ := StateKey(kb, "u:alice")
 		if ttl := rdb.PTTL(ctx, k).Val(); ttl <= 59*time.Minute || ttl > time.Hour {
 			t.Fatalf("PTTL = %v, want about one hour", ttl)
 		}
@@ -68,7 +68,7 @@ func TestPeekWritesNothing(t *testing.T) {
 		if err != nil || !d.Allowed || d.Results[0].Remaining != 5 {
 			t.Fatalf("peek on fresh subject: %+v %v", d, err)
 		}
-		k, _ := kb.Key(Module, "u:peek", "p")
+		k, _ := StateKey(kb, "u:peek")
 		if n := rdb.Exists(ctx, k).Val(); n != 0 {
 			t.Fatal("peek created the key")
 		}
@@ -265,11 +265,15 @@ func TestOneRoundTrip(t *testing.T) {
 	if d["evalsha"] != n {
 		t.Fatalf("command deltas %v: want exactly %d EVALSHA", d, n)
 	}
-	// The calls inside the script (TIME, MGET, SET) are counted too; no other
-	// command was sent by the client.
+	// The calls inside the script are counted too: TIME, one GET of the
+	// subject's state and, while admitted, one SET for all three policies; no
+	// other command was sent by the client.
+	if d["get"] != n || d["set"] < 1 || d["set"] > n {
+		t.Fatalf("command deltas %v: want one GET and at most one SET per call", d)
+	}
 	for cmd := range d {
 		switch cmd {
-		case "evalsha", "time", "mget", "set":
+		case "evalsha", "time", "get", "set":
 		default:
 			t.Fatalf("unexpected command %q in %v", cmd, d)
 		}
@@ -365,4 +369,44 @@ func TestWindow(t *testing.T) {
 	if err := pol("p", 1, 366*24*time.Hour, 1_000_000).Validate(); err == nil || !strings.Contains(err.Error(), "refill") {
 		t.Fatalf("a span beyond 100 years: %v", err)
 	}
+}
+
+// A subject's policies share one key. A call that names only some of them
+// (another route's limits) keeps the others' state as it is, drops entries
+// whose TAT has passed, and the key lives as long as its longest TAT.
+func TestOneKeyKeepsOtherPolicies(t *testing.T) {
+	redistest.Each(t, func(t *testing.T, rdb redis.UniversalClient) {
+		ctx := context.Background()
+		l := New(rdb, kb)
+		slow := pol("per_day", 2, 24*time.Hour, 2)
+		fast := pol("per_ms", 1, time.Millisecond, 1)
+		other := pol("per_hour", 10, time.Hour, 10)
+		if d, err := l.Allow(ctx, "u:routes", 1, slow, fast); err != nil || !d.Allowed {
+			t.Fatalf("first call: %+v %v", d, err)
+		}
+		time.Sleep(5 * time.Millisecond) // per_ms's TAT passes
+		for i := 0; i < 3; i++ {
+			if d, err := l.Allow(ctx, "u:routes", 1, other); err != nil || !d.Allowed || d.Results[0].Remaining != int64(9-i) {
+				t.Fatalf("other route, call %d: %+v %v", i, d, err)
+			}
+		}
+		k, _ := StateKey(kb, "u:routes")
+		state := rdb.Get(ctx, k).Val()
+		if !strings.Contains(state, " per_day=") || !strings.Contains(state, " per_hour=") || strings.Contains(state, "per_ms") {
+			t.Fatalf("state %q: want per_day and per_hour entries, per_ms (passed) dropped", state)
+		}
+		if ttl := rdb.PTTL(ctx, k).Val(); ttl <= 11*time.Hour || ttl > 12*time.Hour {
+			t.Fatalf("PTTL %v, want per_day's TAT (12 h ahead)", ttl)
+		}
+		d, err := l.Allow(ctx, "u:routes", 1, slow, fast)
+		if err != nil || !d.Allowed || d.Results[0].Remaining != 0 || d.Results[1].Remaining != 0 {
+			t.Fatalf("back on the first route: %+v %v (per_day must remember the first call)", d, err)
+		}
+		if d, err := l.Allow(ctx, "u:routes", 1, slow); err != nil || d.Allowed {
+			t.Fatalf("third per_day request: %+v %v, want denied", d, err)
+		}
+		if d, err := l.Allow(ctx, "u:routes", 0, other); err != nil || d.Results[0].Remaining != 7 {
+			t.Fatalf("per_hour after the other route's writes: %+v %v, want 7 left", d, err)
+		}
+	})
 }

@@ -394,7 +394,7 @@ func (s *Store) Decide(ctx context.Context, id ID, cost int64, policies []rateli
 	if err != nil {
 		return Decision{}, fmt.Errorf("session: decide: %w", err)
 	}
-	rl, err := ratelimit.StateKeys(s.keys, authz.UserTag(id.sub), policies)
+	rl, err := ratelimit.StateKey(s.keys, authz.UserTag(id.sub))
 	if err != nil {
 		return Decision{}, fmt.Errorf("session: decide: %w", err)
 	}
@@ -402,8 +402,7 @@ func (s *Store) Decide(ctx context.Context, id ID, cost int64, policies []rateli
 	if err != nil {
 		return Decision{}, fmt.Errorf("session: decide: %w", err)
 	}
-	ks := append([]string{sess, index, cutoff}, rl...)
-	reply, err := decideScript.Run(ctx, s.rdb, ks, append([]any{id.Handle(), id.sub}, args...)...).Slice()
+	reply, err := decideScript.Run(ctx, s.rdb, []string{sess, index, cutoff, rl}, append([]any{id.Handle(), id.sub}, args...)...).Slice()
 	if err != nil {
 		return Decision{}, fmt.Errorf("session: decide %v: %w", id, err)
 	}

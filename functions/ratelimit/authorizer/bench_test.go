@@ -18,8 +18,8 @@ import (
 // BenchmarkDecision compares, on one real redis-server and in one run:
 //
 //	redis_rate        go-redis/redis_rate Allow, one limit (the baseline)
-//	floor             a script with only TIME, one MGET of the four keys and
-//	                  two SETs: the least any one-script decision can cost
+//	floor             a script with only TIME, one MGET of the three keys and
+//	                  one SET: the least any one-script decision can cost
 //	decide            authz decision script: revocation + cut-off + two policies
 //	handler           the whole authorizer: header parsing, JWT (HS256), decision, response
 //
@@ -58,22 +58,21 @@ func BenchmarkDecision(b *testing.B) {
 				return err
 			})
 		})
-		// The floor of the decision: a script that only reads the four keys
-		// (revoked, cut-off, two policies) with one MGET and writes the two
-		// policy states, with no GCRA, checks or reply. No one-script decision
-		// with revocation and two policies can cost less.
+		// The floor of the decision: a script that only reads the three keys
+		// (revoked, cut-off, the subject's rate-limit state) with one MGET and
+		// writes the state once, with no GCRA, checks or reply. No one-script
+		// decision with revocation and a stored limit can cost less.
 		floor := redis.NewScript(`
 local t = redis.call('TIME')
-redis.call('MGET', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
-redis.call('SET', KEYS[3], t[1], 'PX', 1000)
-redis.call('SET', KEYS[4], t[2], 'PX', 86400000)
+redis.call('MGET', KEYS[1], KEYS[2], KEYS[3])
+redis.call('SET', KEYS[3], t[1], 'PX', 86400000)
 return 1`)
 		b.Run(fmt.Sprintf("floor/callers=%d", callers), func(b *testing.B) {
 			redistest.RunCallers(b, callers, func(ctx context.Context) error {
 				i := <-subjects
 				defer func() { subjects <- i }()
 				tag := fmt.Sprintf("{floor-%d}", i)
-				return floor.Run(ctx, rdb, []string{tag + ":r", tag + ":n", tag + ":s", tag + ":d"}).Err()
+				return floor.Run(ctx, rdb, []string{tag + ":r", tag + ":n", tag}).Err()
 			})
 		})
 		b.Run(fmt.Sprintf("decide/callers=%d", callers), func(b *testing.B) {
