@@ -26,7 +26,7 @@
 -- 0 if none), then per policy: remaining, retry_after_us (-1 = never: cost >
 -- burst), reset_after_us}. When the call is denied, an admitting policy
 -- reports its uncharged state.
-local floor, ceil, find, match, format = math.floor, math.ceil, string.find, string.match, string.format
+local floor, ceil, find, sub, format = math.floor, math.ceil, string.find, string.sub, string.format
 
 local function clock()
   local t = redis.call('TIME')
@@ -45,27 +45,30 @@ end
 local function gcra(out, key, state, first_arg, n, cost, now)
   local head = #out + 1
   out[head], out[head + 1] = 1, 0
-  local olds, news, found = {}, {}, 0
+  -- tats[i]: policy i's TAT before the call; tats[n + i]: after, if admitted
+  local tats, found = {}, 0
   for i = 1, n do
     local a = first_arg + 3 * i - 3
-    local entry, interval, burst = ' ' .. ARGV[a] .. '=', tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
+    local interval, burst = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
     local tat = now
     if state then
+      local entry = ' ' .. ARGV[a] .. '='
       local at = find(state, entry, 1, true)
       if at then
-        local text = match(state, '^[^ ]+', at + #entry)
-        found = found + #entry + #text
-        local t = tonumber(text)
+        local from = at + #entry
+        local to = (find(state, ' ', from, true) or #state + 1) - 1
+        found = found + #entry + to - from + 1
+        local t = tonumber(sub(state, from, to))
         if t and t > now then tat = t end
       end
     end
     local span = burst * interval
     local new_tat = tat + cost * interval
     local o = head + 3 * i - 1
-    olds[i] = tat
+    tats[i] = tat
     if cost <= burst and new_tat - span <= now then
       out[o], out[o + 1], out[o + 2] = left(span, new_tat, now, interval), 0, ceil(new_tat - now)
-      news[i] = new_tat
+      tats[n + i] = new_tat
     else
       local retry = -1
       if cost <= burst then retry = ceil(new_tat - span - now) end
@@ -75,18 +78,21 @@ local function gcra(out, key, state, first_arg, n, cost, now)
   end
   if out[head] == 0 then
     -- denied: nothing is charged, so report the admitting policies as they are
-    for i, _ in pairs(news) do
-      local a, o = first_arg + 3 * i - 3, head + 3 * i - 1
-      local interval = tonumber(ARGV[a + 1])
-      out[o], out[o + 2] = left(tonumber(ARGV[a + 2]) * interval, olds[i], now, interval), ceil(olds[i] - now)
+    for i = 1, n do
+      if tats[n + i] then
+        local a, o = first_arg + 3 * i - 3, head + 3 * i - 1
+        local interval = tonumber(ARGV[a + 1])
+        out[o], out[o + 2] = left(tonumber(ARGV[a + 2]) * interval, tats[i], now, interval), ceil(tats[i] - now)
+      end
     end
     return out
   end
   if cost == 0 then return out end
-  local parts, last = {}, now
+  local value, last = '', now
   for i = 1, n do
-    parts[i] = ' ' .. ARGV[first_arg + 3 * i - 3] .. '=' .. format('%.17g', news[i])
-    if news[i] > last then last = news[i] end
+    local tat = tats[n + i]
+    value = value .. ' ' .. ARGV[first_arg + 3 * i - 3] .. '=' .. format('%.17g', tat)
+    if tat > last then last = tat end
   end
   if state and found < #state then
     -- other policies' entries: keep those still ahead of now
@@ -97,13 +103,13 @@ local function gcra(out, key, state, first_arg, n, cost, now)
       end
       local tat = tonumber(text)
       if not mine and tat and tat > now then
-        parts[#parts + 1] = ' ' .. name .. '=' .. text
+        value = value .. ' ' .. name .. '=' .. text
         if tat > last then last = tat end
       end
     end
   end
   local ttl_ms = ceil((last - now) / 1000)
   if ttl_ms < 1 then ttl_ms = 1 end
-  redis.call('SET', key, table.concat(parts), 'PX', ttl_ms)
+  redis.call('SET', key, value, 'PX', ttl_ms)
   return out
 end
