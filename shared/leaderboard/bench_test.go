@@ -22,6 +22,12 @@ import (
 //	submit      Store.Submit, mode increment: the all-time, daily and weekly
 //	            windows, rank and previous rank in one script call
 //	zrevrange   raw ZREVRANGE 0 9 WITHSCORES (the baseline of top10)
+//	floor_hget_zrevrange
+//	            a raw pipeline of HGET and ZREVRANGE 0 10: the first page
+//	            as two reads (the walk's seq, then the entries)
+//	floor_zrevrange_board
+//	            raw ZREVRANGE 0 11 WITHSCORES of the board's all-time set:
+//	            the one read a first page of 10 is, unparsed
 //	top10       Store.Top, first page of 10, with competition ranks and a
 //	            cursor
 //
@@ -94,8 +100,9 @@ return redis.call('ZREVRANK', KEYS[1], ARGV[1])`)
 			return err
 		})
 	})
-	// The floor of a first page that also reads the board's seq: the same
-	// two reads as one raw pipeline, with no parsing into entries or cursor.
+	// The floor of a first page made of two reads, the walk's seq and then
+	// the entries, as one raw pipeline with no parsing into entries or
+	// cursor.
 	b.Run(fmt.Sprintf("floor_hget_zrevrange/callers=%d", callers), func(b *testing.B) {
 		redistest.RunCallers(b, callers, func(ctx context.Context) error {
 			_, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
@@ -107,6 +114,17 @@ return redis.call('ZREVRANK', KEYS[1], ARGV[1])`)
 				err = nil
 			}
 			return err
+		})
+	})
+	// The floor of the first page as it is: its one ZREVRANGE ("#lowered",
+	// if there, then 11 players), unparsed.
+	allKey, _, err := s.windowKeys("bench", all)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run(fmt.Sprintf("floor_zrevrange_board/callers=%d", callers), func(b *testing.B) {
+		redistest.RunCallers(b, callers, func(ctx context.Context) error {
+			return rdb.ZRevRangeWithScores(ctx, allKey, 0, 11).Err()
 		})
 	})
 	b.Run(fmt.Sprintf("top10/callers=%d", callers), func(b *testing.B) {

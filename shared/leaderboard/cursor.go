@@ -26,7 +26,8 @@ const cursorVersion = "1"
 type Cursor struct {
 	Board  string
 	Window Window
-	// Walk is the board's write sequence when the walk began.
+	// Walk is where the walk began: the seq of the window's latest
+	// lowering then (0 if none); players lowered after it are left out.
 	Walk int64
 	// Score and Member are the last entry's score and sorted-set member
 	// (its tie-break prefix followed by the player).

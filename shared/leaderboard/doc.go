@@ -15,6 +15,11 @@
 //	                                     all-time one also holds the
 //	                                     board's write sequence, #seq)
 //
+// Once a score on a window has gone down, its sorted set also holds the
+// member "#lowered", scored seq * 2^53 with seq that of the window's latest
+// lowering (see Paging): a score of at least 2^53, above every player, exact
+// for every seq below 2^53. It is never listed, and ranks never count it.
+//
 // # Scores and the tie-break
 //
 // Scores are integers within ±MaxScore = ±(2^53 − 1) =
@@ -70,15 +75,16 @@
 // listed exactly once; a player that rises past the cursor is not listed
 // again. A player whose score goes down can fall past the cursor after it
 // was listed, so each window records when a player's score last went down
-// and a walk leaves out players lowered after it began: one walk never
-// lists a player twice (such a player may be missing from that walk).
+// (and, in "#lowered", when any did) and a walk leaves out players lowered
+// after it began: one walk never lists a player twice (such a player may be
+// missing from that walk).
 //
 // # Round trips
 //
 // Submit, Around, Delete and every page of Top after the first are each
 // one EVALSHA (EVALSHA_RO for the reads) of an embedded script. The first
-// page of a walk, the common top-N read, is one pipeline of two reads
-// (the board's seq, then ZREVRANGE 0 limit WITHSCORES), its ranks
-// computed from the positions of that one ZREVRANGE. Commands are those of
-// Redis 7.0.
+// page of a walk, the common top-N read, is one ZREVRANGE 0 limit+1
+// WITHSCORES: "#lowered" first when it is there (where the walk begins),
+// then the players, their ranks computed from their positions. Commands are
+// those of Redis 7.0.
 package leaderboard

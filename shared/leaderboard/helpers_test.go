@@ -72,8 +72,9 @@ func entriesString(es []Entry) string {
 	return s
 }
 
-// roundTrips counts the commands a client sends.
-type roundTrips struct{ n atomic.Int64 }
+// roundTrips counts the round trips (n) and the commands (cmds) a client
+// sends.
+type roundTrips struct{ n, cmds atomic.Int64 }
 
 func (r *roundTrips) DialHook(next redis.DialHook) redis.DialHook { return next }
 
@@ -83,6 +84,7 @@ func (r *roundTrips) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 		case "hello", "client", "cluster", "command", "ping":
 		default:
 			r.n.Add(1)
+			r.cmds.Add(1)
 		}
 		return next(ctx, cmd)
 	}
@@ -91,6 +93,7 @@ func (r *roundTrips) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 func (r *roundTrips) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return func(ctx context.Context, cmds []redis.Cmder) error {
 		r.n.Add(1) // one round trip
+		r.cmds.Add(int64(len(cmds)))
 		return next(ctx, cmds)
 	}
 }

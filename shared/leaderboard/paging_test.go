@@ -150,6 +150,64 @@ func TestWalkLeavesOutLoweredPlayers(t *testing.T) {
 	})
 }
 
+// Once a score has gone down, each window's sorted set records when
+// (loweredMember, scored seq * 2^53, above every player): it is never
+// listed, never counted in a rank or a position, and a new walk starts from
+// exactly its seq.
+func TestLoweredMemberIsNoPlayer(t *testing.T) {
+	redistest.Each(t, func(t *testing.T, rdb redis.UniversalClient) {
+		ctx := context.Background()
+		s := newStore(t, rdb, Config{})
+		for i, sc := range []int64{90, 80, 80, 70, 60} { // a .. e
+			submit(t, s, "x", string(rune('a'+i)), sc, ModeSet, lastMilli)
+		}
+		if r := submit(t, s, "x", "a", 50, ModeSet, lastMilli); r.Rank != 5 || r.PreviousRank != 1 {
+			t.Fatalf("a lowered: %+v", r)
+		}
+		_, allPlayers, _ := s.windowKeys("x", WindowAt(PeriodAll, lastMilli))
+		seq, err := rdb.HGet(ctx, allPlayers, "#seq").Int64()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := submit(t, s, "x", "e", 1, ModeIncrement, lastMilli); r.Rank != 4 || r.PreviousRank != 4 {
+			t.Fatalf("e raised: %+v", r)
+		}
+		const want = "1:b=80 1:c=80 3:d=70 4:e=61 5:a=50 "
+		for _, p := range Periods {
+			w := WindowAt(p, lastMilli)
+			z, _, _ := s.windowKeys("x", w)
+			if got := rdb.ZScore(ctx, z, loweredMember).Val(); got != float64(seq)*(1<<53) {
+				t.Errorf("%s: %s scored %v, want the lowering's seq %d * 2^53", p, loweredMember, got, seq)
+			}
+			first, err := s.Top(ctx, "x", w, 2, nil)
+			if err != nil || first.Next == nil || first.Next.Walk != seq || entriesString(first.Entries) != "1:b=80 1:c=80 " {
+				t.Fatalf("%s: first page %s, next %+v, %v", p, entriesString(first.Entries), first.Next, err)
+			}
+			for _, limit := range []int{1, 2, 3, 4, 5, 10} {
+				if got := entriesString(walk(t, s, "x", w, limit)); got != want {
+					t.Errorf("%s: pages of %d: %s, want %s", p, limit, got, want)
+				}
+			}
+			for _, c := range []struct {
+				player, above, below string
+				n                    int
+			}{
+				{"b", "", "1:c=80 3:d=70 ", 2},
+				{"c", "1:b=80 ", "3:d=70 ", 1},
+				{"a", "3:d=70 4:e=61 ", "", 2},
+			} {
+				st, err := s.Around(ctx, "x", c.player, w, c.n)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := entriesString(st.Above) + "|" + entriesString(st.Below); got != c.above+"|"+c.below {
+					t.Errorf("%s: around %s: %s, want %s|%s", p, c.player, got, c.above, c.below)
+				}
+			}
+		}
+	})
+}
+
 // Walking every page while other clients change scores (up and down, every
 // mode) never lists a player twice on one walk, lists every player that
 // did not change during the walk, and keeps each page in order.

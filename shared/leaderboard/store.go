@@ -41,12 +41,12 @@ type Config struct {
 // has it.
 type client interface {
 	redis.Scripter
-	Pipelined(ctx context.Context, fn func(redis.Pipeliner) error) ([]redis.Cmder, error)
+	ZRevRangeWithScores(ctx context.Context, key string, start, stop int64) *redis.ZSliceCmd
 }
 
-// Store keeps leaderboards: every operation is one round trip (one script
-// call, or for the first page of a walk one pipeline of two reads) over
-// keys that share the board's hash tag.
+// Store keeps leaderboards: every operation is one command (a script call,
+// or for the first page of a walk one ZREVRANGE) over keys that share the
+// board's hash tag.
 type Store struct {
 	rdb  client
 	keys keys.Builder
@@ -80,9 +80,10 @@ func (s *Store) windowKeys(board string, w Window) (zset, players string, err er
 	return zset, zset + ":players", nil
 }
 
-// seqField is the field of the all-time players hash that holds the
-// board's last write sequence number.
-const seqField = "#seq"
+// loweredMember is the sorted-set member that records when a score on the
+// window last went down: scored seq * 2^53, above every player (see
+// lib.lua).
+const loweredMember = "#lowered"
 
 func (s *Store) at(t time.Time) time.Time {
 	if t.IsZero() {
@@ -188,9 +189,9 @@ type Page struct {
 }
 
 // Top returns up to limit (1 to MaxLimit) entries of the board's window w,
-// best first: from the top when after is nil (one pipeline of two reads),
-// else right after the cursor (one script call), which must come from a
-// page of the same board and window.
+// best first: from the top when after is nil (one ZREVRANGE), else right
+// after the cursor (one script call), which must come from a page of the
+// same board and window.
 func (s *Store) Top(ctx context.Context, board string, w Window, limit int, after *Cursor) (Page, error) {
 	if err := ValidateBoard(board); err != nil {
 		return Page{}, err
@@ -206,91 +207,79 @@ func (s *Store) Top(ctx context.Context, board string, w Window, limit int, afte
 		return Page{}, fmt.Errorf("leaderboard: top: %w", err)
 	}
 	var (
-		p       = Page{Window: w}
-		members []string
-		more    bool
-		walk    int64
+		p    = Page{Window: w}
+		last string // the sorted-set member of the last entry
+		more bool
+		walk int64
 	)
 	if after == nil {
-		p.Entries, members, more, walk, err = s.firstPage(ctx, board, z, limit)
+		p.Entries, last, more, walk, err = s.firstPage(ctx, z, limit)
 	} else {
 		walk = after.Walk
-		p.Entries, members, more, err = s.nextPage(ctx, z, h, limit, after)
+		p.Entries, last, more, err = s.nextPage(ctx, z, h, limit, after)
 	}
 	if err != nil {
 		return Page{}, fmt.Errorf("leaderboard: top of %s: %w", board, err)
 	}
 	if more && len(p.Entries) > 0 {
-		last := p.Entries[len(p.Entries)-1]
-		p.Next = &Cursor{Board: board, Window: w, Walk: walk, Score: last.Score, Member: members[len(members)-1]}
+		p.Next = &Cursor{Board: board, Window: w, Walk: walk, Score: p.Entries[len(p.Entries)-1].Score, Member: last}
 	}
 	return p, nil
 }
 
-// firstPage reads the board's seq, then the top limit+1 entries, in one
-// pipeline: the seq is read first, so every change the page misses has a
-// later seq and the walk's filter sees it. The ranks follow from the
-// positions of one ZREVRANGE, which is atomic.
-func (s *Store) firstPage(ctx context.Context, board, z string, limit int) ([]Entry, []string, bool, int64, error) {
-	_, allPlayers, err := s.windowKeys(board, WindowAt(PeriodAll, time.Time{}))
+// firstPage reads the top of the window with one ZREVRANGE: the window's
+// latest lowering (loweredMember, when a score on it has gone down), then
+// limit+1 players. The walk's seq is that lowering's, 0 without one: every
+// lowering the page misses comes later, with a larger seq, and the walk's
+// filter sees it. The ranks follow from the positions of the one atomic
+// read.
+func (s *Store) firstPage(ctx context.Context, z string, limit int) ([]Entry, string, bool, int64, error) {
+	zs, err := s.rdb.ZRevRangeWithScores(ctx, z, 0, int64(limit)+1).Result()
 	if err != nil {
-		return nil, nil, false, 0, err
+		return nil, "", false, 0, err
 	}
-	var seq *redis.StringCmd
-	var rng *redis.ZSliceCmd
-	if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		seq = p.HGet(ctx, allPlayers, seqField)
-		rng = p.ZRevRangeWithScores(ctx, z, 0, int64(limit))
-		return nil
-	}); err != nil && !errors.Is(err, redis.Nil) {
-		return nil, nil, false, 0, err
-	}
-	walk, err := seq.Int64()
-	if errors.Is(err, redis.Nil) {
-		walk, err = 0, nil
-	}
-	if err != nil {
-		return nil, nil, false, 0, err
-	}
-	zs, err := rng.Result()
-	if err != nil {
-		return nil, nil, false, 0, err
+	var walk int64
+	if len(zs) > 0 && zs[0].Member == loweredMember {
+		seq := zs[0].Score / (1 << 53)
+		if seq != math.Trunc(seq) || seq < 1 || seq > float64(MaxScore) {
+			return nil, "", false, 0, fmt.Errorf("malformed %s score %v", loweredMember, zs[0].Score)
+		}
+		walk, zs = int64(seq), zs[1:]
 	}
 	more := len(zs) > limit
-	if more {
-		zs = zs[:limit]
-	}
+	zs = zs[:min(len(zs), limit)]
 	entries := make([]Entry, len(zs))
-	members := make([]string, len(zs))
+	var m string
 	for i, z := range zs {
-		m, ok := z.Member.(string)
+		var ok bool
+		m, ok = z.Member.(string)
 		if !ok || len(m) <= prefixLen || z.Score != math.Trunc(z.Score) || math.Abs(z.Score) > float64(MaxScore) {
-			return nil, nil, false, 0, fmt.Errorf("malformed entry %v", z)
+			return nil, "", false, 0, fmt.Errorf("malformed entry %v", z)
 		}
 		e := Entry{Rank: int64(i) + 1, Player: m[prefixLen:], Score: int64(z.Score)}
 		if i > 0 && e.Score == entries[i-1].Score {
 			e.Rank = entries[i-1].Rank
 		}
-		entries[i], members[i] = e, m
+		entries[i] = e
 	}
-	return entries, members, more, walk, nil
+	return entries, m, more, walk, nil
 }
 
 // nextPage runs the top script after the cursor.
-func (s *Store) nextPage(ctx context.Context, z, h string, limit int, after *Cursor) ([]Entry, []string, bool, error) {
+func (s *Store) nextPage(ctx context.Context, z, h string, limit int, after *Cursor) ([]Entry, string, bool, error) {
 	reply, err := topScript.RunRO(ctx, s.rdb, []string{z, h}, limit, after.Walk, after.Score, after.Member).Slice()
 	if err != nil {
-		return nil, nil, false, err
+		return nil, "", false, err
 	}
 	if len(reply) < 1 || (len(reply)-1)%3 != 0 {
-		return nil, nil, false, fmt.Errorf("reply of %d values", len(reply))
+		return nil, "", false, fmt.Errorf("reply of %d values", len(reply))
 	}
 	more, ok := reply[0].(int64)
 	if !ok {
-		return nil, nil, false, fmt.Errorf("unexpected reply %v", reply[0])
+		return nil, "", false, fmt.Errorf("unexpected reply %v", reply[0])
 	}
-	entries, members, err := parseEntries(reply[1:])
-	return entries, members, more == 1, err
+	entries, last, err := parseEntries(reply[1:])
+	return entries, last, more == 1, err
 }
 
 // Standing is a player's place on a window and its neighbours.
@@ -404,25 +393,26 @@ func (s *Store) Delete(ctx context.Context, board, player string, at time.Time) 
 	return out, nil
 }
 
-// parseEntries decodes member, score, rank triples.
-func parseEntries(vals []any) ([]Entry, []string, error) {
+// parseEntries decodes member, score, rank triples; it also returns the
+// last entry's member.
+func parseEntries(vals []any) ([]Entry, string, error) {
 	entries := make([]Entry, 0, len(vals)/3)
-	members := make([]string, 0, len(vals)/3)
+	var last string
 	for i := 0; i+2 < len(vals); i += 3 {
 		m, ok1 := vals[i].(string)
 		sc, ok2 := vals[i+1].(string)
 		rank, ok3 := vals[i+2].(int64)
 		if !ok1 || !ok2 || !ok3 || len(m) <= prefixLen {
-			return nil, nil, fmt.Errorf("malformed entry %v %v %v", vals[i], vals[i+1], vals[i+2])
+			return nil, "", fmt.Errorf("malformed entry %v %v %v", vals[i], vals[i+1], vals[i+2])
 		}
 		score, err := parseScore(sc)
 		if err != nil {
-			return nil, nil, err
+			return nil, "", err
 		}
 		entries = append(entries, Entry{Rank: rank, Player: m[prefixLen:], Score: score})
-		members = append(members, m)
+		last = m
 	}
-	return entries, members, nil
+	return entries, last, nil
 }
 
 // parseScore reads a sorted-set score reply ("42", or "1e+15" from servers

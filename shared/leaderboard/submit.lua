@@ -16,7 +16,7 @@
 -- Numbers go to redis.call as numbers (Redis prints them with 17 digits,
 -- exactly for these integers); string.format is costly and used only where a
 -- number must become part of a string. Scores are integers, so "above x" is
--- ZCOUNT from x + 1.
+-- ZCOUNT from x + 1 to MAX (LOWERED, above MAX, is no player).
 local player, mode, arg = ARGV[1], ARGV[2], ARGV[3]
 local score, max = tonumber(arg), tonumber(ARGV[4])
 local n = #KEYS / 2
@@ -47,7 +47,7 @@ end
 
 local prev = -1
 if olds[1] then
-  prev = redis.call('ZCOUNT', KEYS[1], olds[1] + 1, '+inf') + 1
+  prev = redis.call('ZCOUNT', KEYS[1], olds[1] + 1, MAX) + 1
 end
 
 local seq, prefix
@@ -67,19 +67,18 @@ for i = 1, n do
     local low = lows[i] or ZERO16
     if old then
       redis.call('ZREM', z, prefixes[i] .. player)
-      if new < old then low = pad16(seq) end
+      if new < old then
+        low = pad16(seq)
+        redis.call('ZADD', z, seq * BASE, LOWERED)
+      end
     end
     local text = arg
     if new ~= score then text = num(new) end
-    local fields = {player, prefix .. low .. text}
-    if old and new < old then
-      fields[3], fields[4] = '#lowered', seq
-    end
     if i == 1 then
-      fields[#fields + 1] = '#seq'
-      fields[#fields + 1] = seq
+      redis.call('HSET', h, player, prefix .. low .. text, '#seq', seq)
+    else
+      redis.call('HSET', h, player, prefix .. low .. text)
     end
-    redis.call('HSET', h, unpack(fields))
     local at = tonumber(ARGV[4 + i])
     if not old and at > 0 then
       redis.call('PEXPIREAT', z, at)
@@ -93,6 +92,6 @@ end
 
 local rank = prev
 if olds[1] ~= news[1] then
-  rank = redis.call('ZCOUNT', KEYS[1], news[1] + 1, '+inf') + 1
+  rank = redis.call('ZCOUNT', KEYS[1], news[1] + 1, MAX) + 1
 end
 return {0, news[1], rank, prev}

@@ -1,10 +1,11 @@
 -- top: a page of a window after a cursor, best first, with competition
--- ranks. (The first page of a walk is a pipeline: HGET of the all-time
--- players hash's '#seq', then ZREVRANGE.)
+-- ranks. (The first page of a walk is one ZREVRANGE from the top: LOWERED,
+-- if there, then the players.)
 -- KEYS[1]  the window's sorted set
 -- KEYS[2]  its players hash
 -- ARGV[1]  page size
--- ARGV[2]  the walk's seq: the board's '#seq' when the walk began
+-- ARGV[2]  the walk's seq: the seq of LOWERED when the walk began (0 if
+--          it was not there)
 -- ARGV[3]  cursor score, ARGV[4] cursor member
 -- A page starts right after the cursor's place in the order (score
 -- descending, then member descending), wherever the cursor's player has
@@ -23,6 +24,7 @@ do
   else
     -- the cursor's player moved: find where (s, m) would be among the
     -- members scored s, which ZREVRANGE lists by descending member
+    -- (positions count LOWERED, so this count does too)
     local lo = redis.call('ZCOUNT', z, '(' .. s, '+inf')
     local hi = lo + redis.call('ZCOUNT', z, s, s)
     while lo < hi do
@@ -36,7 +38,8 @@ do
     start = lo
   end
 end
-local filter = (tonumber(redis.call('HGET', h, '#lowered') or '0') or 0) > walk
+local low, off = lowered(z)
+local filter = low > walk
 
 local out = {0}
 local kept, pos = 0, start
@@ -46,7 +49,7 @@ while true do
   local got = #batch / 2
   for i = 0, got - 1 do
     local m, s = batch[2 * i + 1], batch[2 * i + 2]
-    rank = rank_at(z, pos + i, s, prev_s, rank)
+    rank = rank_at(z, pos + i - off, s, prev_s, rank)
     prev_s = s
     local keep = true
     if filter then
