@@ -2,7 +2,6 @@ package leaderboard
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sync"
@@ -22,9 +21,6 @@ import (
 //	submit      Store.Submit, mode increment: the all-time, daily and weekly
 //	            windows, rank and previous rank in one script call
 //	zrevrange   raw ZREVRANGE 0 9 WITHSCORES (the baseline of top10)
-//	floor_hget_zrevrange
-//	            a raw pipeline of HGET and ZREVRANGE 0 10: the first page
-//	            as two reads (the walk's seq, then the entries)
 //	floor_zrevrange_board
 //	            raw ZREVRANGE 0 11 WITHSCORES of the board's all-time set:
 //	            the one read a first page of 10 is, unparsed
@@ -96,22 +92,6 @@ return redis.call('ZREVRANK', KEYS[1], ARGV[1])`)
 			zs, err := rdb.ZRevRangeWithScores(ctx, raw, 0, 9).Result()
 			if err == nil && len(zs) != 10 {
 				err = fmt.Errorf("%d entries", len(zs))
-			}
-			return err
-		})
-	})
-	// The floor of a first page made of two reads, the walk's seq and then
-	// the entries, as one raw pipeline with no parsing into entries or
-	// cursor.
-	b.Run(fmt.Sprintf("floor_hget_zrevrange/callers=%d", callers), func(b *testing.B) {
-		redistest.RunCallers(b, callers, func(ctx context.Context) error {
-			_, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-				p.HGet(ctx, raw+":seq", "#seq")
-				p.ZRevRangeWithScores(ctx, raw, 0, 10)
-				return nil
-			})
-			if errors.Is(err, redis.Nil) {
-				err = nil
 			}
 			return err
 		})
