@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/lambdis/lambdis/shared/envvar"
@@ -44,6 +45,7 @@ type Client struct {
 	rdb       redis.UniversalClient
 	keys      keys.Builder
 	retention time.Duration
+	last      atomic.Pointer[queueKeys] // the keys of the queue last enqueued to
 }
 
 // NewClient returns a Client; retention 0 means DefaultRetention.
@@ -80,6 +82,19 @@ func (c *Client) EnqueueBatch(ctx context.Context, jobs []Job) ([]Enqueued, erro
 	if len(jobs) == 0 || len(jobs) > MaxBatch {
 		return nil, fmt.Errorf("%w: a batch holds 1 to %d jobs, not %d", ErrInvalidJob, MaxBatch, len(jobs))
 	}
+	// A batch of jobs due now without keys (the common case) runs
+	// enqueuenow.lua, any other enqueue.lua.
+	now := true
+	for _, j := range jobs {
+		if j.Delay != 0 || !j.RunAt.IsZero() || j.IdempotencyKey != "" {
+			now = false
+			break
+		}
+	}
+	script := enqueueScript
+	if now {
+		script = enqueueNowScript
+	}
 	groups := map[string]*group{}
 	var order []string
 	for i, j := range jobs {
@@ -88,11 +103,14 @@ func (c *Client) EnqueueBatch(ctx context.Context, jobs []Job) ([]Enqueued, erro
 		}
 		g := groups[j.Queue]
 		if g == nil {
-			k, err := newQueueKeys(c.keys, j.Queue)
+			k, err := c.queueKeys(j.Queue)
 			if err != nil {
 				return nil, err
 			}
-			g = &group{keys: k, args: []any{0}, scriptKeys: []string{k.stream, k.delayed, k.delayedData, k.meta, k.stats}}
+			g = &group{scriptKeys: []string{k.stream, k.meta, k.enqueued}}
+			if !now {
+				g.scriptKeys = []string{k.stream, k.meta, k.stats, k.delayed, k.delayedData}
+			}
 			groups[j.Queue] = g
 			order = append(order, j.Queue)
 		}
@@ -101,37 +119,35 @@ func (c *Client) EnqueueBatch(ctx context.Context, jobs []Job) ([]Enqueued, erro
 		if max == 0 {
 			max = DefaultAttempts
 		}
-		var runAt int64
-		if !j.RunAt.IsZero() {
-			runAt = max64(j.RunAt.UnixMilli(), 1)
+		payload := []byte(j.Payload)
+		if len(payload) == 0 {
+			payload = []byte("null")
 		}
-		payload := string(j.Payload)
-		if payload == "" {
-			payload = "null"
-		}
-		id, hash, ki, rk := newJobID(j.Queue), "", 0, ""
+		id, rk, opts := newJobID(j.Queue), "", ""
 		if j.IdempotencyKey != "" {
-			hash = payloadHash(j)
 			var err error
 			if rk, err = idemRecordKey(c.keys, j.Queue, j.IdempotencyKey); err != nil {
 				return nil, fmt.Errorf("job %d: %w: %w", i, ErrInvalidJob, err)
 			}
-			ki = g.recordIndex(rk)
+			opts = fmt.Sprintf("%d %d %d %s", j.Delay.Milliseconds(), runAtMS(j), g.recordIndex(rk), payloadHash(j))
+		} else if j.Delay != 0 || !j.RunAt.IsZero() {
+			opts = fmt.Sprintf("%d %d 0 ", j.Delay.Milliseconds(), runAtMS(j))
 		}
-		g.args = append(g.args, id, j.Type, payload, max, j.Delay.Milliseconds(), runAt, ki, hash, baseRecord(id, j.Type, max, j.IdempotencyKey, rk))
+		g.args = append(g.args, id, j.Type, payload, max, baseRecord(id, j.Type, max, j.IdempotencyKey, rk))
+		if !now {
+			g.args = append(g.args, opts)
+		}
 	}
 	cmds := make([]*redis.Cmd, len(order))
 	if len(order) == 1 { // one queue: one EVALSHA, no pipeline
 		g := groups[order[0]]
-		g.args[0] = len(g.idx)
-		cmds[0] = enqueueScript.Run(ctx, c.rdb, g.scriptKeys, g.args...)
-		return c.enqueued(jobs, order, groups, cmds)
+		cmds[0] = script.Run(ctx, c.rdb, g.scriptKeys, g.args...)
+		return c.enqueued(jobs, order, groups, cmds, now)
 	}
 	_, err := c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, q := range order {
 			g := groups[q]
-			g.args[0] = len(g.idx)
-			cmds[i] = enqueueScript.EvalSha(ctx, p, g.scriptKeys, g.args...)
+			cmds[i] = script.EvalSha(ctx, p, g.scriptKeys, g.args...)
 		}
 		return nil
 	})
@@ -144,7 +160,7 @@ func (c *Client) EnqueueBatch(ctx context.Context, jobs []Job) ([]Enqueued, erro
 		for i, q := range order {
 			if isNoScript(cmds[i].Err()) {
 				g := groups[q]
-				cmds[i] = enqueueScript.Run(ctx, c.rdb, g.scriptKeys, g.args...)
+				cmds[i] = script.Run(ctx, c.rdb, g.scriptKeys, g.args...)
 			}
 			if e := cmds[i].Err(); e != nil && err == nil {
 				err = e
@@ -154,27 +170,59 @@ func (c *Client) EnqueueBatch(ctx context.Context, jobs []Job) ([]Enqueued, erro
 	if err != nil {
 		return nil, fmt.Errorf("queue: enqueue: %w", err)
 	}
-	return c.enqueued(jobs, order, groups, cmds)
+	return c.enqueued(jobs, order, groups, cmds, now)
 }
 
-func (c *Client) enqueued(jobs []Job, order []string, groups map[string]*group, cmds []*redis.Cmd) ([]Enqueued, error) {
+// queueKeys returns the keys of queue, reusing those of the queue last
+// enqueued to (most clients enqueue to one queue).
+func (c *Client) queueKeys(queue string) (queueKeys, error) {
+	if k := c.last.Load(); k != nil && k.queue == queue {
+		return *k, nil
+	}
+	k, err := newQueueKeys(c.keys, queue)
+	if err == nil {
+		c.last.Store(&k)
+	}
+	return k, err
+}
+
+// runAtMS is a job's run_at in unix ms, 0 when it has none.
+func runAtMS(j Job) int64 {
+	if j.RunAt.IsZero() {
+		return 0
+	}
+	return max64(j.RunAt.UnixMilli(), 1)
+}
+
+// enqueued reads the scripts' replies: enqueuenow.lua's (now) is the number
+// of jobs created, enqueue.lua's a code and a job id per job.
+func (c *Client) enqueued(jobs []Job, order []string, groups map[string]*group, cmds []*redis.Cmd, now bool) ([]Enqueued, error) {
 	out := make([]Enqueued, len(jobs))
 	for i, q := range order {
+		g := groups[q]
+		if now {
+			n, err := cmds[i].Int()
+			if err != nil {
+				return nil, fmt.Errorf("queue: enqueue to %s: %w", q, err)
+			}
+			if n != len(g.idx) {
+				return nil, fmt.Errorf("queue: enqueue to %s: %d created of %d jobs", q, n, len(g.idx))
+			}
+			for n, ji := range g.idx {
+				out[ji] = Enqueued{ID: g.args[n*5].(string)} // 5 arguments per job, the id first
+			}
+			continue
+		}
 		rows, err := cmds[i].Slice()
 		if err != nil {
 			return nil, fmt.Errorf("queue: enqueue to %s: %w", q, err)
 		}
-		g := groups[q]
-		if len(rows) != len(g.idx) {
+		if len(rows) != 2*len(g.idx) {
 			return nil, fmt.Errorf("queue: enqueue to %s: %d results for %d jobs", q, len(rows), len(g.idx))
 		}
-		for n, row := range rows {
-			r, _ := row.([]any)
-			if len(r) != 2 {
-				return nil, fmt.Errorf("queue: enqueue to %s: malformed result", q)
-			}
-			code, _ := r[0].(int64)
-			id, _ := r[1].(string)
+		for n, ji := range g.idx {
+			code, _ := rows[2*n].(int64)
+			id, _ := rows[2*n+1].(string)
 			e := Enqueued{ID: id, Duplicate: code == 1}
 			switch code {
 			case 2:
@@ -182,33 +230,49 @@ func (c *Client) enqueued(jobs []Job, order []string, groups map[string]*group, 
 			case 3: // a claim in progress that enqueue did not make
 				e.Err = fmt.Errorf("queue: enqueue to %s: %w (owner %s)", q, idempotency.ErrInProgress, id)
 			}
-			out[g.idx[n]] = e
+			out[ji] = e
 		}
 	}
 	return out, nil
 }
 
-// baseRecord is a job record's fixed part as JSON; the enqueue script adds
-// the state and the times. idem_record names the job's idempotency record,
-// which purge_expired hands to the gc with the job's record.
+// baseRecord is a job record's fixed part as JSON without its closing
+// brace; the enqueue scripts add the state, the entry and the times.
+// idem_record names the job's idempotency record, which purge_expired hands
+// to the gc with the job's record.
 func baseRecord(id, typ string, max int, idem, recordKey string) string {
-	b, _ := json.Marshal(struct {
-		ID          string `json:"id"`
-		Type        string `json:"type"`
-		MaxAttempts int    `json:"max_attempts"`
-		Attempts    int    `json:"attempts"`
-		Idem        string `json:"idempotency_key,omitempty"`
-		IdemRecord  string `json:"idem_record,omitempty"`
-	}{id, typ, max, 0, idem, recordKey})
+	b := make([]byte, 0, 96+len(id)+len(typ)+len(idem)+len(recordKey))
+	b = appendJSONString(append(b, `{"id":`...), id)
+	b = appendJSONString(append(b, `,"type":`...), typ)
+	b = strconv.AppendInt(append(b, `,"max_attempts":`...), int64(max), 10)
+	b = append(b, `,"attempts":0`...)
+	if idem != "" {
+		b = appendJSONString(append(b, `,"idempotency_key":`...), idem)
+		b = appendJSONString(append(b, `,"idem_record":`...), recordKey)
+	}
 	return string(b)
+}
+
+// appendJSONString appends s as a JSON string: as is when it is printable
+// ASCII without quotes or backslashes (job ids, most types), else through
+// encoding/json.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // group is the part of a batch bound for one queue.
 type group struct {
-	keys       queueKeys
 	idx        []int
 	args       []any
-	scriptKeys []string       // the enqueue script's KEYS: the queue's, then idempotency records
+	scriptKeys []string       // the script's KEYS: the queue's, then idempotency records
 	records    map[string]int // record key -> its index in KEYS (1-based, as in Lua)
 }
 
@@ -307,8 +371,8 @@ func (c *Client) Books(ctx context.Context, queue string) (Books, error) {
 	if err != nil {
 		return Books{}, err
 	}
-	res, err := booksScript.Run(ctx, c.rdb, []string{k.stream, k.delayed, k.stats, k.dead}, Group, GivenBackConsumer).Slice()
-	if err != nil || len(res) != 5 {
+	res, err := booksScript.Run(ctx, c.rdb, []string{k.stream, k.delayed, k.stats, k.dead, k.enqueued}, Group, GivenBackConsumer).Slice()
+	if err != nil || len(res) != 6 {
 		return Books{}, fmt.Errorf("queue: books of %s: %v %w", queue, res, err)
 	}
 	var b Books
@@ -328,5 +392,12 @@ func (c *Client) Books(ctx context.Context, queue string) (Books, error) {
 	b.Delayed, _ = res[2].(int64)
 	b.Pending, _ = res[3].(int64)
 	b.DeadLetters, _ = res[4].(int64)
+	if n, ok := res[5].(string); ok { // enqueuenow.lua's counter
+		v, err := strconv.ParseInt(n, 10, 64)
+		if err != nil {
+			return Books{}, fmt.Errorf("queue: books of %s: enqueued counter %q: %w", queue, n, err)
+		}
+		b.Enqueued += v
+	}
 	return b, nil
 }

@@ -131,7 +131,8 @@ type Record struct {
 }
 
 // rawRecord is the record as the scripts store it (cjson: times in unix ms;
-// an empty error list may come back as an object).
+// no updated_ms until the job first changes state; an empty error list may
+// come back as an object).
 type rawRecord struct {
 	ID             string          `json:"id"`
 	Type           string          `json:"type"`
@@ -155,7 +156,7 @@ func parseRecord(raw string) (Record, error) {
 	q, _ := QueueOf(r.ID)
 	rec := Record{
 		ID: r.ID, Queue: q, Type: r.Type, State: r.State, Attempts: r.Attempts, MaxAttempts: r.MaxAttempts,
-		LastError: r.LastError, CreatedAt: ms(r.CreatedMS), UpdatedAt: ms(r.UpdatedMS), IdempotencyKey: r.IdempotencyKey,
+		LastError: r.LastError, CreatedAt: ms(r.CreatedMS), UpdatedAt: ms(max(r.UpdatedMS, r.CreatedMS)), IdempotencyKey: r.IdempotencyKey,
 	}
 	if r.RunAtMS > 0 && (r.State == StateDelayed || r.State == StateRetrying) {
 		t := ms(r.RunAtMS)

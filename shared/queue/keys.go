@@ -43,23 +43,24 @@ func ValidateQueueName(name string) error {
 
 // queueKeys are the keys of one queue.
 type queueKeys struct {
-	stream, delayed, delayedData, dead, meta, done, idemGC, expiry, stats string
+	queue string // its name
+
+	stream, delayed, delayedData, dead, meta, done, idemGC, expiry, stats, enqueued string
 }
 
 func newQueueKeys(kb keys.Builder, queue string) (queueKeys, error) {
 	if err := ValidateQueueName(queue); err != nil {
 		return queueKeys{}, err
 	}
-	k := func(part string) string {
-		s, err := kb.Key(Module, queue, part)
-		if err != nil {
-			panic(err) // unreachable: the name was validated above
-		}
-		return s
+	base, err := kb.Key(Module, queue)
+	if err != nil {
+		return queueKeys{}, err // unreachable: a valid queue name is a valid tag
 	}
 	return queueKeys{
-		stream: k("stream"), delayed: k("delayed"), delayedData: k("delayed_data"), dead: k("dead"),
-		meta: k("meta"), done: k("done"), idemGC: k("idem_gc"), expiry: k("expiry"), stats: k("stats"),
+		queue:  queue,
+		stream: base + ":stream", delayed: base + ":delayed", delayedData: base + ":delayed_data", dead: base + ":dead",
+		meta: base + ":meta", done: base + ":done", idemGC: base + ":idem_gc", expiry: base + ":expiry", stats: base + ":stats",
+		enqueued: base + ":enqueued",
 	}, nil
 }
 

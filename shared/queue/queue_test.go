@@ -219,3 +219,69 @@ func TestEnqueueBatchAfterNoScriptOnOneNode(t *testing.T) {
 		}
 	}
 }
+
+// Every enqueue path writes a record with the server's times: a job due now
+// takes them from its stream entry id (no TIME), the others from TIME; names
+// that need JSON escaping survive the client-built record.
+func TestEnqueueRecordTimes(t *testing.T) {
+	redistest.Each(t, func(t *testing.T, rdb redis.UniversalClient) {
+		ctx := context.Background()
+		c := newClient(rdb)
+		q, typ := `r"é\`, "t\"\x01é\\"
+		near := func(what string, got, want time.Time) {
+			t.Helper()
+			if d := got.Sub(want); d < -5*time.Second || d > 5*time.Second {
+				t.Errorf("%s: %v, want about %v", what, got, want)
+			}
+		}
+		now := time.Now()
+		jobs := []Job{
+			{Queue: q, Type: typ, Payload: json.RawMessage(`{"n":1}`)},
+			{Queue: q, Type: typ, Delay: time.Hour},
+			{Queue: q, Type: typ, RunAt: now.Add(-time.Minute)},
+			{Queue: q, Type: typ, IdempotencyKey: "k1"},
+			{Queue: q, Type: typ},
+		}
+		out, err := c.EnqueueBatch(ctx, jobs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, e := range out {
+			rec, err := c.Status(ctx, e.ID)
+			if err != nil || e.Err != nil || rec.Queue != q || rec.Type != typ || rec.ID != e.ID {
+				t.Fatalf("job %d: %+v %v %v", i, rec, err, e.Err)
+			}
+			near(fmt.Sprintf("job %d created", i), rec.CreatedAt, now)
+			near(fmt.Sprintf("job %d updated", i), rec.UpdatedAt, now)
+			want := StateQueued
+			if i == 1 {
+				want = StateDelayed
+				if rec.RunAt == nil {
+					t.Fatalf("delayed job without run_at: %+v", rec)
+				}
+				near("delayed job's run_at", *rec.RunAt, now.Add(time.Hour))
+			}
+			if rec.State != want || (i == 3) != (rec.IdempotencyKey == "k1") {
+				t.Errorf("job %d: %+v", i, rec)
+			}
+		}
+		if b := mustBooks(t, c, q); b.Enqueued != 5 || b.Stream != 4 || b.Delayed != 1 || b.Drift() != 0 {
+			t.Fatalf("books %+v drift %d", b, b.Drift())
+		}
+		// Jobs due now without keys are counted apart (enqueuenow.lua), one
+		// and many at a time; the books add both counters.
+		if _, err := c.Enqueue(ctx, Job{Queue: q, Type: typ}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.EnqueueBatch(ctx, []Job{{Queue: q, Type: typ}, {Queue: q, Type: typ}}); err != nil {
+			t.Fatal(err)
+		}
+		k, _ := newQueueKeys(c.keys, q)
+		if n, err := rdb.Get(ctx, k.enqueued).Int64(); n != 3 || err != nil {
+			t.Fatalf("enqueuenow counter %d %v", n, err)
+		}
+		if b := mustBooks(t, c, q); b.Enqueued != 8 || b.Stream != 7 || b.Delayed != 1 || b.Drift() != 0 {
+			t.Fatalf("books %+v drift %d", b, b.Drift())
+		}
+	})
+}

@@ -12,6 +12,8 @@ var (
 	libLua string
 	//go:embed enqueue.lua
 	enqueueLua string
+	//go:embed enqueuenow.lua
+	enqueueNowLua string
 	//go:embed promote.lua
 	promoteLua string
 	//go:embed settle.lua
@@ -32,17 +34,19 @@ var (
 	idemgcLua string
 
 	// Enqueue keeps idempotency records with shared/idempotency's record
-	// library: one record format, one claim logic.
-	idemLib = idempotency.LuaLib + "\n" + libLua
-
-	enqueueScript  = redis.NewScript(idemLib + "\n" + enqueueLua)
-	promoteScript  = redis.NewScript(libLua + "\n" + promoteLua)
-	idemgcScript   = redis.NewScript(idempotency.LuaLib + "\n" + idemgcLua)
-	settleScript   = redis.NewScript(libLua + "\n" + settleLua)
-	reclaimScript  = redis.NewScript(libLua + "\n" + reclaimLua)
-	redriveScript  = redis.NewScript(libLua + "\n" + redriveLua)
-	givebackScript = redis.NewScript(givebackLua)
-	janitorScript  = redis.NewScript(janitorLua)
-	booksScript    = redis.NewScript(booksLua)
-	statusScript   = redis.NewScript(statusLua)
+	// library: one record format, one claim logic. It needs nothing from
+	// lib.lua: every call runs a script's whole preamble, so it carries none.
+	enqueueScript = redis.NewScript(idempotency.LuaLib + "\n" + enqueueLua)
+	// Jobs due now without keys, the common case, skip the options and the
+	// record library.
+	enqueueNowScript = redis.NewScript(enqueueNowLua)
+	promoteScript    = redis.NewScript(libLua + "\n" + promoteLua)
+	idemgcScript     = redis.NewScript(idempotency.LuaLib + "\n" + idemgcLua)
+	settleScript     = redis.NewScript(libLua + "\n" + settleLua)
+	reclaimScript    = redis.NewScript(libLua + "\n" + reclaimLua)
+	redriveScript    = redis.NewScript(libLua + "\n" + redriveLua)
+	givebackScript   = redis.NewScript(givebackLua)
+	janitorScript    = redis.NewScript(janitorLua)
+	booksScript      = redis.NewScript(booksLua)
+	statusScript     = redis.NewScript(statusLua)
 )
