@@ -15,9 +15,9 @@
 //	                                     all-time one also holds the
 //	                                     board's write sequence, #seq)
 //
-// Once a score on a window has gone down, its sorted set also holds the
-// member "#lowered", scored seq * 2^53 with seq that of the window's latest
-// lowering (see Paging): a score of at least 2^53, above every player, exact
+// A window's sorted set also holds the member "#lowered", scored seq * 2^53
+// with seq that of the window's latest lowering (a score going down, a
+// player joining or leaving; see Paging): a score of at least 2^53, above every player, exact
 // for every seq below 2^53. It is never listed, and ranks never count it.
 //
 // # Scores and the tie-break
@@ -77,7 +77,10 @@
 // was listed, so each window records when a player's score last went down
 // (and, in "#lowered", when any did) and a walk leaves out players lowered
 // after it began: one walk never lists a player twice (such a player may be
-// missing from that walk).
+// missing from that walk). Joining a window and leaving it (a delete)
+// count as lowerings: a walk leaves out players that joined after it
+// began, so a player deleted and back with a lower score during a walk is
+// not listed twice either.
 //
 // # Round trips
 //

@@ -42,8 +42,14 @@ func submit(t testing.TB, s *Store, board, player string, score int64, mode Mode
 // walk reads every page of a window and returns the entries in order.
 func walk(t testing.TB, s *Store, board string, w Window, limit int) []Entry {
 	t.Helper()
+	return walkFrom(t, s, board, w, limit, nil)
+}
+
+// walkFrom reads every page of a window after the cursor after (from the
+// top when nil) and returns the entries in order.
+func walkFrom(t testing.TB, s *Store, board string, w Window, limit int, after *Cursor) []Entry {
+	t.Helper()
 	var out []Entry
-	var after *Cursor
 	for pages := 0; ; pages++ {
 		if pages > 10000 {
 			t.Fatal("walk does not end")

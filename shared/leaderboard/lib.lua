@@ -8,14 +8,15 @@
 --            player reached the score, and ZREVRANGE lists equal scores by
 --            descending member, so the earlier achiever comes first
 --   lowered  the seq at which the player's score last went down on this
---            board (0 = never)
+--            board, or at which it joined it
 --   score    the player's score, an integer within +-(2^53 - 1)
 -- seq is the board's write sequence: Redis TIME in microseconds, or the
 -- last value + 1 when the clock has not moved past it. The last seq handed
 -- out is the field '#seq' of the all-time players hash.
 --
--- Once a score on the board has gone down, the sorted set also holds the
--- member LOWERED scored seq * BASE, seq that of the board's latest lowering:
+-- Once a player has joined the board, the sorted set also holds the member
+-- LOWERED scored seq * BASE, seq that of the board's latest lowering (a
+-- score going down, a player joining or leaving):
 -- above every player (a score of at least 2^53, exact for every seq below
 -- 2^53), so the first page's ZREVRANGE reads it first. Ranks count players
 -- up to MAX, never it; positions from ZREVRANK and ZREVRANGE include it when
@@ -26,7 +27,6 @@ local BASE = 9007199254740992
 -- MAX is the largest score, 2^53 - 1, as text (ZCOUNT takes it as is).
 local MAX = '9007199254740991'
 local LOWERED = '#lowered'
-local ZERO16 = '0000000000000000'
 
 -- num formats an integer-valued number without losing digits (Lua's own
 -- conversion keeps only 14 significant digits).
@@ -36,6 +36,15 @@ end
 
 local function pad16(x)
   return string.format('%016.0f', x)
+end
+
+-- next_seq returns the board's next write sequence after last: Redis TIME
+-- in microseconds, or last + 1 when the clock has not moved past it.
+local function next_seq(last)
+  local t = redis.call('TIME')
+  local seq = tonumber(t[1]) * 1000000 + tonumber(t[2])
+  if seq <= last then seq = last + 1 end
+  return seq
 end
 
 -- before reports whether a sorts before b byte by byte (Lua's '<' on

@@ -150,6 +150,52 @@ func TestWalkLeavesOutLoweredPlayers(t *testing.T) {
 	})
 }
 
+// A player deleted during a walk, after it was listed, and back with a
+// lower score is not listed again; players that join during a walk are left
+// out of it, players that did not change are listed once.
+func TestWalkLeavesOutDeletedAndBackPlayers(t *testing.T) {
+	redistest.Each(t, func(t *testing.T, rdb redis.UniversalClient) {
+		ctx := context.Background()
+		s := newStore(t, rdb, Config{})
+		for _, p := range Periods {
+			board := "del" + string(p)
+			w := WindowAt(p, lastMilli)
+			for i := 0; i < 6; i++ {
+				submit(t, s, board, fmt.Sprintf("p%d", i), int64(100-i), ModeSet, lastMilli) // p0=100 .. p5=95
+			}
+			first, err := s.Top(ctx, board, w, 2, nil) // p0 p1
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Delete(ctx, board, "p0", lastMilli); err != nil {
+				t.Fatal(err)
+			}
+			submit(t, s, board, "p0", 50, ModeSet, lastMilli)  // back, below the cursor
+			submit(t, s, board, "late", 2, ModeSet, lastMilli) // joins after the delete
+			seen := map[string]int{}
+			for _, e := range append(first.Entries, walkFrom(t, s, board, w, 2, first.Next)...) {
+				seen[e.Player]++
+			}
+			want := map[string]int{"p0": 1, "p1": 1, "p2": 1, "p3": 1, "p4": 1, "p5": 1}
+			if fmt.Sprint(seen) != fmt.Sprint(want) {
+				t.Errorf("%s: listed %v, want %v", p, seen, want)
+			}
+			first, err = s.Top(ctx, board, w, 2, nil) // p1 p2
+			if err != nil {
+				t.Fatal(err)
+			}
+			submit(t, s, board, "new", 1, ModeSet, lastMilli) // joins during the walk: left out
+			rest := entriesString(walkFrom(t, s, board, w, 2, first.Next))
+			if want := "3:p3=97 4:p4=96 5:p5=95 6:p0=50 7:late=2 "; rest != want {
+				t.Fatalf("%s: rest of a walk with a join: %s, want %s", p, rest, want)
+			}
+			if got := entriesString(walk(t, s, board, w, 3)); got != "1:p1=99 2:p2=98 3:p3=97 4:p4=96 5:p5=95 6:p0=50 7:late=2 8:new=1 " {
+				t.Errorf("%s: a new walk lists %s", p, got)
+			}
+		}
+	})
+}
+
 // Once a score has gone down, each window's sorted set records when
 // (loweredMember, scored seq * 2^53, above every player): it is never
 // listed, never counted in a rank or a position, and a new walk starts from

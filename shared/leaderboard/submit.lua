@@ -55,22 +55,26 @@ for i = 1, n do
   local old, new = olds[i], news[i]
   if old ~= new then
     if not seq then
-      local t = redis.call('TIME')
-      seq = tonumber(t[1]) * 1000000 + tonumber(t[2])
-      if seq <= last then seq = last + 1 end
+      seq = next_seq(last)
       prefix = pad16(BASE - seq)
     end
     local z, h = KEYS[2 * i - 1], KEYS[2 * i]
     -- add before removing: removing a set's only member would delete the
     -- key and its expiry with it
     redis.call('ZADD', z, new, prefix .. player)
-    local low = lows[i] or ZERO16
+    local low = lows[i]
     if old then
       redis.call('ZREM', z, prefixes[i] .. player)
       if new < old then
         low = pad16(seq)
         redis.call('ZADD', z, seq * BASE, LOWERED)
       end
+    else
+      -- joining the window, maybe back after a delete (a walk in progress
+      -- may have listed it before, see delete.lua): a change walks in
+      -- progress leave out, as a lowering
+      low = pad16(seq)
+      redis.call('ZADD', z, seq * BASE, LOWERED)
     end
     local text = arg
     if new ~= score then text = num(new) end
