@@ -160,7 +160,7 @@ func TestQueueBooks(t *testing.T) {
 	}
 
 	// A counter bumped by hand: the books no longer balance, and books says so.
-	if err := f.rdb.HIncrBy(context.Background(), "lambdis:q:{billing}:stats", "enqueued", 2).Err(); err != nil {
+	if err := f.rdb.HIncrBy(context.Background(), "lambdis:q:{billing}:stats", "redriven", 2).Err(); err != nil {
 		t.Fatal(err)
 	}
 	code, out, errOut = f.run(t, "books", "billing")

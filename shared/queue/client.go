@@ -107,7 +107,7 @@ func (c *Client) EnqueueBatch(ctx context.Context, jobs []Job) ([]Enqueued, erro
 			if err != nil {
 				return nil, err
 			}
-			g = &group{scriptKeys: []string{k.stream, k.meta, k.enqueued}}
+			g = &group{scriptKeys: []string{k.stream, k.meta}}
 			if !now {
 				g.scriptKeys = []string{k.stream, k.meta, k.stats, k.delayed, k.delayedData}
 			}
@@ -371,13 +371,14 @@ func (c *Client) Books(ctx context.Context, queue string) (Books, error) {
 	if err != nil {
 		return Books{}, err
 	}
-	res, err := booksScript.Run(ctx, c.rdb, []string{k.stream, k.delayed, k.stats, k.dead, k.enqueued}, Group, GivenBackConsumer).Slice()
+	res, err := booksScript.Run(ctx, c.rdb, []string{k.stream, k.delayed, k.stats, k.dead, k.meta}, Group, GivenBackConsumer).Slice()
 	if err != nil || len(res) != 6 {
 		return Books{}, fmt.Errorf("queue: books of %s: %v %w", queue, res, err)
 	}
 	var b Books
+	var purged int64
 	counters := map[string]*int64{
-		"enqueued": &b.Enqueued, "deduplicated": &b.Deduplicated, "succeeded": &b.Succeeded, "retried": &b.Retried,
+		"purged": &purged, "deduplicated": &b.Deduplicated, "succeeded": &b.Succeeded, "retried": &b.Retried,
 		"dead": &b.Dead, "lost": &b.Lost, "reclaimed": &b.Reclaimed, "redriven": &b.Redriven,
 	}
 	flat, _ := res[0].([]any)
@@ -392,12 +393,9 @@ func (c *Client) Books(ctx context.Context, queue string) (Books, error) {
 	b.Delayed, _ = res[2].(int64)
 	b.Pending, _ = res[3].(int64)
 	b.DeadLetters, _ = res[4].(int64)
-	if n, ok := res[5].(string); ok { // enqueuenow.lua's counter
-		v, err := strconv.ParseInt(n, 10, 64)
-		if err != nil {
-			return Books{}, fmt.Errorf("queue: books of %s: enqueued counter %q: %w", queue, n, err)
-		}
-		b.Enqueued += v
-	}
+	records, _ := res[5].(int64)
+	// Every job created has a record until it is purged, and a duplicate
+	// enqueue creates none: no enqueue pays for a counter.
+	b.Enqueued = records + purged + b.Deduplicated
 	return b, nil
 }

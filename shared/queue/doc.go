@@ -16,7 +16,6 @@
 //	<prefix>:q:{<queue>}:done          hash: job id -> finish time, attempts (succeeded jobs)
 //	<prefix>:q:{<queue>}:expiry        zset: job id -> when its finished record goes
 //	<prefix>:q:{<queue>}:stats         hash: counters
-//	<prefix>:q:{<queue>}:enqueued      counter: jobs enqueued due now without a key (added to stats' "enqueued")
 //	<prefix>:q:{<queue>}:idem:<sha256> idempotency record of a key (shared/idempotency)
 //	<prefix>:q:{<queue>}:idem_gc       set: "<job id> <record key>" of purged jobs
 //

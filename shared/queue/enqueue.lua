@@ -37,7 +37,7 @@ local function clock()
   return now
 end
 local out = {}
-local created, dups = 0, 0
+local dups = 0
 for a = 1, #ARGV, 6 do
   local id, typ, payload, max, opts = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 5]
   local delay, run_at, ki, phash = 0, 0, 0, nil
@@ -82,12 +82,9 @@ for a = 1, #ARGV, 6 do
       rec = rec .. ',"created_ms":' .. string.format('%d', now)
     end
     redis.call('HSET', KEYS[2], id, ARGV[a + 4] .. rec .. '}')
-    created = created + 1
   end
   out[#out + 1], out[#out + 2] = code, oid
 end
-if created + dups > 0 then
-  redis.call('HINCRBY', KEYS[3], 'enqueued', created + dups)
-end
+-- created jobs are counted by their records (see books.lua)
 if dups > 0 then redis.call('HINCRBY', KEYS[3], 'deduplicated', dups) end
 return out

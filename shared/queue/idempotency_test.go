@@ -131,7 +131,7 @@ func TestIdempotencyRecordsFollowJobRetention(t *testing.T) {
 		// Purge the job records but not the idempotency records (promote
 		// with no gc members returned), until both are purged.
 		for end := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-			if err := promoteScript.Run(ctx, rdb, []string{k.stream, k.delayed, k.delayedData, k.meta, k.done, k.idemGC, k.expiry}, 1000, 0).Err(); err != nil {
+			if err := promoteScript.Run(ctx, rdb, []string{k.stream, k.delayed, k.delayedData, k.meta, k.done, k.idemGC, k.expiry, k.stats}, 1000, 0).Err(); err != nil {
 				t.Fatal(err)
 			}
 			if n, _ := rdb.HLen(ctx, k.meta).Result(); n == 0 {
@@ -140,6 +140,10 @@ func TestIdempotencyRecordsFollowJobRetention(t *testing.T) {
 			if time.Now().After(end) {
 				t.Fatal("job records were not purged")
 			}
+		}
+		// The books count jobs by records + purged: purging changes nothing.
+		if bk := mustBooks(t, c, "ret"); bk.Enqueued != 2 || bk.Succeeded != 2 || bk.Drift() != 0 {
+			t.Fatalf("books after the purge %+v, drift %d", bk, bk.Drift())
 		}
 		rkA, _ := idemRecordKey(keys.Builder{}, "ret", "taken-over")
 		rkB, _ := idemRecordKey(keys.Builder{}, "ret", "plain")
@@ -153,6 +157,9 @@ func TestIdempotencyRecordsFollowJobRetention(t *testing.T) {
 		a2, err := c.Enqueue(ctx, mk("taken-over"))
 		if err != nil || a2.Duplicate || a2.ID == a.ID {
 			t.Fatalf("after purge: %+v %v (old %s)", a2, err, a.ID)
+		}
+		if bk := mustBooks(t, c, "ret"); bk.Enqueued != 3 || bk.Stream != 1 || bk.Drift() != 0 {
+			t.Fatalf("books after a new job %+v, drift %d", bk, bk.Drift())
 		}
 		// The gc deletes b's record and leaves a2's (no longer a's).
 		if _, err := w.promote(ctx, k); err != nil {

@@ -45,7 +45,7 @@ func ValidateQueueName(name string) error {
 type queueKeys struct {
 	queue string // its name
 
-	stream, delayed, delayedData, dead, meta, done, idemGC, expiry, stats, enqueued string
+	stream, delayed, delayedData, dead, meta, done, idemGC, expiry, stats string
 }
 
 func newQueueKeys(kb keys.Builder, queue string) (queueKeys, error) {
@@ -60,7 +60,6 @@ func newQueueKeys(kb keys.Builder, queue string) (queueKeys, error) {
 		queue:  queue,
 		stream: base + ":stream", delayed: base + ":delayed", delayedData: base + ":delayed_data", dead: base + ":dead",
 		meta: base + ":meta", done: base + ":done", idemGC: base + ":idem_gc", expiry: base + ":expiry", stats: base + ":stats",
-		enqueued: base + ":enqueued",
 	}, nil
 }
 

@@ -27,7 +27,8 @@ end
 -- passed in KEYS: "<job id> <record key>" goes to the gc set, which the
 -- worker empties with idemgc.lua. Until then enqueue treats the record as
 -- released (its job is gone).
-local function purge_expired(meta, done, gc, expiry, now, limit)
+local function purge_expired(meta, done, gc, expiry, stats, now, limit)
+  local purged = 0
   local members = redis.call('ZRANGEBYSCORE', expiry, '-inf', now, 'LIMIT', 0, limit)
   for _, m in ipairs(members) do
     local ids = {m}
@@ -42,12 +43,14 @@ local function purge_expired(meta, done, gc, expiry, now, limit)
           local rk = cjson.decode(raw).idem_record
           if rk and rk ~= '' then redis.call('SADD', gc, id .. ' ' .. rk) end
         end
-        redis.call('HDEL', meta, id)
+        purged = purged + redis.call('HDEL', meta, id)
       end
       redis.call('HDEL', done, id)
     end
     redis.call('ZREM', expiry, m)
   end
+  -- the books count every job ever created as records + purged
+  if purged > 0 then redis.call('HINCRBY', stats, 'purged', purged) end
 end
 
 -- trim_acked deletes every stream entry below the group's oldest pending

@@ -1,13 +1,13 @@
 -- promote: move due delayed and retrying jobs onto the work stream.
 -- (Runs after lib.lua.)
 -- KEYS[1] stream  KEYS[2] delayed  KEYS[3] delayed_data  KEYS[4] meta
--- KEYS[5] done    KEYS[6] idem_gc  KEYS[7] expiry
+-- KEYS[5] done    KEYS[6] idem_gc  KEYS[7] expiry  KEYS[8] stats
 -- ARGV[1] at most this many jobs (and finished records purged); ARGV[2] at
 -- most this many gc members returned
 -- Returns {promoted, due jobs left, then up to ARGV[2] members of idem_gc
 -- ("<job id> <record key>") for the worker to pass to idemgc.lua}.
 local now = now_ms()
-purge_expired(KEYS[4], KEYS[5], KEYS[6], KEYS[7], now, tonumber(ARGV[1]))
+purge_expired(KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], now, tonumber(ARGV[1]))
 local ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, tonumber(ARGV[1]))
 for _, id in ipairs(ids) do
   local raw = redis.call('HGET', KEYS[3], id)

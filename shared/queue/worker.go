@@ -317,7 +317,7 @@ func (w *Worker) drainQueue(ctx context.Context, queue string, deadline time.Tim
 const idemGCBatch, idemGCRounds = 500, 4
 
 func (w *Worker) promote(ctx context.Context, k queueKeys) (int, error) {
-	res, err := promoteScript.Run(ctx, w.c.rdb, []string{k.stream, k.delayed, k.delayedData, k.meta, k.done, k.idemGC, k.expiry}, 1000, idemGCBatch).Slice()
+	res, err := promoteScript.Run(ctx, w.c.rdb, []string{k.stream, k.delayed, k.delayedData, k.meta, k.done, k.idemGC, k.expiry, k.stats}, 1000, idemGCBatch).Slice()
 	if err != nil {
 		return 0, fmt.Errorf("promote: %w", err)
 	}
