@@ -67,7 +67,7 @@ for a = 1, #ARGV, 6 do
     local rec
     if delay == 0 and run_at == 0 then
       local entry = redis.call('XADD', KEYS[1], '*', 'id', id, 'type', typ, 'payload', payload, 'attempt', '1', 'max', max)
-      rec = ',"state":"queued","entry":"' .. entry .. '","created_ms":' .. string.match(entry, '^%d+')
+      rec = ',"state":"queued","entry":"' .. entry .. '"' -- created at the entry id's time
     else
       local due = run_at
       if due == 0 then due = clock() + delay end

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -131,14 +132,16 @@ type Record struct {
 }
 
 // rawRecord is the record as the scripts store it (cjson: times in unix ms;
-// no updated_ms until the job first changes state; an empty error list may
-// come back as an object).
+// no created_ms for a job created on the stream, whose entry id's time it
+// is, until its entry changes; no updated_ms until the job first changes
+// state; an empty error list may come back as an object).
 type rawRecord struct {
 	ID             string          `json:"id"`
 	Type           string          `json:"type"`
 	State          string          `json:"state"`
 	Attempts       int             `json:"attempts"`
 	MaxAttempts    int             `json:"max_attempts"`
+	Entry          string          `json:"entry"`
 	CreatedMS      int64           `json:"created_ms"`
 	UpdatedMS      int64           `json:"updated_ms"`
 	RunAtMS        int64           `json:"run_at_ms"`
@@ -152,6 +155,9 @@ func parseRecord(raw string) (Record, error) {
 	var r rawRecord
 	if err := json.Unmarshal([]byte(raw), &r); err != nil {
 		return Record{}, fmt.Errorf("queue: job record: %w", err)
+	}
+	if r.CreatedMS == 0 {
+		r.CreatedMS, _ = strconv.ParseInt(strings.SplitN(r.Entry, "-", 2)[0], 10, 64)
 	}
 	q, _ := QueueOf(r.ID)
 	rec := Record{

@@ -6,6 +6,11 @@ local function update_record(meta, id, changes)
   local raw = redis.call('HGET', meta, id)
   if not raw then return nil end
   local rec = cjson.decode(raw)
+  if not rec.created_ms and rec.entry then
+    -- created on the stream: at its first entry id's time, kept before the
+    -- entry changes
+    rec.created_ms = tonumber(string.match(rec.entry, '^%d+'))
+  end
   for k, v in pairs(changes) do rec[k] = v end
   redis.call('HSET', meta, id, cjson.encode(rec))
   return rec

@@ -46,6 +46,10 @@ func TestRetriesFollowBackoff(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	first, err := c.Status(ctx, e.ID)
+	if err != nil || first.CreatedAt.IsZero() {
+		t.Fatalf("status after enqueue: %+v %v", first, err)
+	}
 	draws := []float64{0.5, 0.9, 0.99}
 	var n atomic.Int64
 	bo := Backoff{Base: 100 * time.Millisecond, Max: 300 * time.Millisecond, Rand: func() float64 { return draws[n.Add(1)-1] }}
@@ -61,6 +65,11 @@ func TestRetriesFollowBackoff(t *testing.T) {
 	rec, err := c.Status(ctx, e.ID)
 	if err != nil || rec.State != StateDead || len(runs) != 4 {
 		t.Fatalf("%+v %v runs %d", rec, err, len(runs))
+	}
+	// Each retry put the job on the stream again under a new entry id; it
+	// was still created when it was first enqueued.
+	if !rec.CreatedAt.Equal(first.CreatedAt) || !rec.UpdatedAt.After(rec.CreatedAt) {
+		t.Errorf("created %v, updated %v after retries; created %v when enqueued", rec.CreatedAt, rec.UpdatedAt, first.CreatedAt)
 	}
 	// Waits: 0.5*100ms, 0.9*200ms, 0.99*300ms (capped).
 	for i, want := range []time.Duration{50 * time.Millisecond, 180 * time.Millisecond, 297 * time.Millisecond} {
