@@ -50,6 +50,8 @@
 //
 //	enqueued + redriven = succeeded + dead + deduplicated + lost + stream length + delayed
 //
-// (stream length = backlog + pending, since settled entries are deleted);
-// Books returns both sides and Drift their difference.
+// (stream length = backlog + pending, since settled entries are deleted),
+// where enqueued counts jobs by their records: records + records purged
+// after their retention + duplicates (an enqueue updates no counter). Books
+// returns both sides and Drift their difference.
 package queue
