@@ -126,7 +126,7 @@ func (c *Client) EnqueueBatch(ctx context.Context, jobs []Job) ([]Enqueued, erro
 		id, rk, opts := newJobID(j.Queue), "", ""
 		if j.IdempotencyKey != "" {
 			var err error
-			if rk, err = idemRecordKey(c.keys, j.Queue, j.IdempotencyKey); err != nil {
+			if rk, err = idemRecordKey(c.keys, j.Queue, j.IdempotencyScope, j.IdempotencyKey); err != nil {
 				return nil, fmt.Errorf("job %d: %w: %w", i, ErrInvalidJob, err)
 			}
 			opts = fmt.Sprintf("%d %d %d %s", j.Delay.Milliseconds(), runAtMS(j), g.recordIndex(rk), payloadHash(j))

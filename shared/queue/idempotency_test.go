@@ -66,6 +66,20 @@ func TestEnqueueDedupUsesIdempotencyRecords(t *testing.T) {
 		if r, _ := c.Status(ctx, first.ID); r.IdempotencyKey != "order-42" {
 			t.Fatalf("status %+v", r)
 		}
+		// A scope makes the key another: its own job, its own record, even
+		// with another payload; within the scope, duplicates as usual.
+		scoped := other
+		scoped.IdempotencyScope = "bob"
+		mine, err := c.Enqueue(ctx, scoped)
+		if err != nil || mine.Duplicate || mine.ID == first.ID {
+			t.Fatalf("scoped: %+v %v", mine, err)
+		}
+		if again, err := c.Enqueue(ctx, scoped); err != nil || !again.Duplicate || again.ID != mine.ID {
+			t.Fatalf("scoped again: %+v %v", again, err)
+		}
+		if r, _ := c.Status(ctx, mine.ID); r.IdempotencyKey != "order-42" {
+			t.Fatalf("scoped status %+v", r)
+		}
 	})
 }
 
@@ -91,7 +105,7 @@ func TestDeadJobReleasesIdempotencyKey(t *testing.T) {
 		if err != nil || b.Duplicate || b.ID == a.ID {
 			t.Fatalf("after dead: %+v %v", b, err)
 		}
-		rk, _ := idemRecordKey(keys.Builder{}, "pay", "pay-1")
+		rk, _ := idemRecordKey(keys.Builder{}, "pay", "", "pay-1")
 		if owner, _ := rdb.HGet(ctx, rk, "owner").Result(); owner != b.ID {
 			t.Fatalf("record owner %q, want the new job %s", owner, b.ID)
 		}
@@ -145,8 +159,8 @@ func TestIdempotencyRecordsFollowJobRetention(t *testing.T) {
 		if bk := mustBooks(t, c, "ret"); bk.Enqueued != 2 || bk.Succeeded != 2 || bk.Drift() != 0 {
 			t.Fatalf("books after the purge %+v, drift %d", bk, bk.Drift())
 		}
-		rkA, _ := idemRecordKey(keys.Builder{}, "ret", "taken-over")
-		rkB, _ := idemRecordKey(keys.Builder{}, "ret", "plain")
+		rkA, _ := idemRecordKey(keys.Builder{}, "ret", "", "taken-over")
+		rkB, _ := idemRecordKey(keys.Builder{}, "ret", "", "plain")
 		if n, _ := rdb.SCard(ctx, k.idemGC).Result(); n != 2 {
 			t.Fatalf("gc set holds %d members, want 2", n)
 		}

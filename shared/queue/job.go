@@ -35,6 +35,10 @@ type Job struct {
 	RunAt          time.Time
 	MaxAttempts    int    // 1..MaxAttemptsLimit; 0 means DefaultAttempts
 	IdempotencyKey string // optional; the same key and payload yield the same job
+	// IdempotencyScope is whose key it is (the caller's subject, say): the
+	// same key in another scope is another key, so one client never learns
+	// another's job by guessing its keys. Empty: one scope for the queue.
+	IdempotencyScope string
 }
 
 // Validate checks the job's shape (not whether a handler exists for its type).

@@ -3,6 +3,7 @@ package queue
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"unicode"
 	"unicode/utf8"
 
@@ -63,8 +64,20 @@ func newQueueKeys(kb keys.Builder, queue string) (queueKeys, error) {
 	}, nil
 }
 
-// idemRecordKey is the idempotency record of key in queue:
-// <prefix>:q:{<queue>}:idem:<sha256 of key> (shared/idempotency's format).
-func idemRecordKey(kb keys.Builder, queue, key string) (string, error) {
-	return idempotency.RecordKeyIn(kb, Module, queue, key)
+// idemRecordKey is the idempotency record of key in queue and scope:
+// <prefix>:q:{<queue>}:idem:<sha256 of key> (shared/idempotency's format)
+// without a scope; with one, the hash is of the scope's length, ':', the
+// scope and the key, so no two (scope, key) pairs share a record.
+func idemRecordKey(kb keys.Builder, queue, scope, key string) (string, error) {
+	if err := idempotency.ValidateKey(key); err != nil {
+		return "", err
+	}
+	if scope != "" {
+		key = strconv.Itoa(len(scope)) + ":" + scope + key
+	}
+	k, err := kb.Key(Module, queue, "idem", idempotency.KeyHash(key))
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", idempotency.ErrInvalid, err)
+	}
+	return k, nil
 }

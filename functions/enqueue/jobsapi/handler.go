@@ -102,7 +102,7 @@ func (h *Handler) enqueue(ctx context.Context, log *slog.Logger, caller apigw.Id
 		return invalid(errs)
 	}
 	if idem != nil {
-		j.IdempotencyKey = *idem
+		j.IdempotencyKey, j.IdempotencyScope = *idem, idempotencyScope(caller)
 	}
 	sctx, cancel := h.storeContext(ctx)
 	defer cancel()
@@ -137,6 +137,7 @@ func (h *Handler) batch(ctx context.Context, log *slog.Logger, caller apigw.Iden
 	var errs []apigw.FieldError
 	for i, r := range body.Jobs {
 		j, e := h.job(r.JobRequest, r.IdempotencyKey, "/jobs/"+strconv.Itoa(i), now)
+		j.IdempotencyScope = idempotencyScope(caller)
 		jobs[i], errs = j, append(errs, e...)
 	}
 	if len(errs) > 0 {
@@ -231,4 +232,11 @@ func (h *Handler) storeContext(ctx context.Context) (context.Context, context.Ca
 		return context.WithCancel(ctx)
 	}
 	return context.WithTimeout(ctx, h.StoreTimeout)
+}
+
+// idempotencyScope is whose idempotency keys a caller's are: its issuer and
+// subject, so that the same key sent by two callers makes two jobs and no
+// caller learns another's job id (or gets a 422) by reusing its keys.
+func idempotencyScope(c apigw.Identity) string {
+	return strconv.Itoa(len(c.Issuer)) + ":" + c.Issuer + c.Subject
 }

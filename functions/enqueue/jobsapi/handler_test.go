@@ -105,6 +105,21 @@ func TestIdempotencyKey(t *testing.T) {
 		if e := f.enqueued(t, postKey(strings.Replace(body, `"orders"`, `"refunds"`, 1), "order-42")); e.ID == first.ID || e.Duplicate {
 			t.Fatalf("same key, other queue: %+v", e)
 		}
+		// Keys belong to a caller: another subject (or the same subject of
+		// another issuer) sending alice's key makes its own job, and learns
+		// nothing of hers, whatever the payload.
+		for _, who := range [][2]string{{"bob", ""}, {"alice", "https://other.example"}} {
+			mine := f.enqueued(t, as(postKey(body, "order-42"), who[0], who[1]))
+			if mine.ID == first.ID || mine.Duplicate {
+				t.Fatalf("%v, alice's key: %+v (alice's job %s)", who, mine, first.ID)
+			}
+			if again := f.enqueued(t, as(postKey(body, "order-42"), who[0], who[1])); again.ID != mine.ID || !again.Duplicate {
+				t.Fatalf("%v, retry: %+v, want a duplicate of %s", who, again, mine.ID)
+			}
+		}
+		if status, b, _ := f.do(t, as(postKey(`{"queue":"orders","type":"cache.invalidate","payload":{"keys":["lambdis:cache:{order:99}"]}}`, "order-42"), "carol", "")); status != 202 {
+			t.Fatalf("carol, alice's key, another payload: %d %v", status, b)
+		}
 
 		// 100 concurrent requests with one key make exactly one job.
 		var wg sync.WaitGroup
@@ -127,7 +142,7 @@ func TestIdempotencyKey(t *testing.T) {
 			}
 		}
 		b, err := f.q.Books(context.Background(), "orders")
-		if created != 1 || err != nil || b.Stream != 2 || b.Enqueued != 103 || b.Deduplicated != 101 || b.Drift() != 0 {
+		if created != 1 || err != nil || b.Stream != 5 || b.Enqueued != 108 || b.Deduplicated != 103 || b.Drift() != 0 {
 			t.Fatalf("%d created; books %+v %v", created, b, err)
 		}
 	})

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -70,6 +71,14 @@ func request(method, resource, body string, hdr map[string]string) events.APIGat
 			apigw.ContextKeyRateLimit: `"per_minute";r=9;t=60`, apigw.ContextKeyRateLimitPolicy: `"per_minute";q=10;w=60`,
 		}},
 	}
+}
+
+// as makes req come from subject sub of issuer iss.
+func as(req events.APIGatewayProxyRequest, sub, iss string) events.APIGatewayProxyRequest {
+	a := maps.Clone(req.RequestContext.Authorizer)
+	a[apigw.ContextKeySubject], a[apigw.ContextKeyIssuer] = sub, iss
+	req.RequestContext.Authorizer = a
+	return req
 }
 
 func post(body string) events.APIGatewayProxyRequest {
