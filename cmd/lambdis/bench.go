@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -103,16 +102,10 @@ func runBench(ctx context.Context, c cli, args []string) int {
 			"scenarios:\n"+b.String()+"\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if code, ok := parseFlags(c, fs, args); !ok {
+		return code
 	}
 	switch {
-	case fs.NArg() > 0:
-		fmt.Fprintf(c.stderr, "lambdis bench: unexpected argument %q\n", fs.Arg(0))
-		return exitUsage
 	case *callers < 1 || *callers > maxBenchCallers:
 		fmt.Fprintf(c.stderr, "lambdis bench: --callers %d: must be from 1 to %d\n", *callers, maxBenchCallers)
 		return exitUsage

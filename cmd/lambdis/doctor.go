@@ -93,17 +93,10 @@ func runDoctor(ctx context.Context, c cli, args []string) int {
 			"Exit status: 0 without FAIL, 1 with one, 2 for a wrong command line.\n\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if code, ok := parseFlags(c, fs, args); !ok {
+		return code
 	}
-	switch {
-	case fs.NArg() > 0:
-		fmt.Fprintf(c.stderr, "lambdis doctor: unexpected argument %q\n", fs.Arg(0))
-		return exitUsage
-	case *timeout <= 0:
+	if *timeout <= 0 {
 		fmt.Fprintf(c.stderr, "lambdis doctor: --timeout %v: must be positive\n", *timeout)
 		return exitUsage
 	}

@@ -8,6 +8,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -60,6 +62,23 @@ func main() {
 type discardRedisLog struct{}
 
 func (discardRedisLog) Printf(context.Context, string, ...any) {}
+
+// parseFlags parses a command's flags, which take no positional arguments.
+// ok false means the command returns code: exitOK after -h (the usage is
+// printed), exitUsage for a bad flag (flag printed why) or an argument.
+func parseFlags(c cli, fs *flag.FlagSet, args []string) (code int, ok bool) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK, false
+		}
+		return exitUsage, false
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(c.stderr, "%s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
+		return exitUsage, false
+	}
+	return exitOK, true
+}
 
 // run dispatches to the subcommand named by args[0].
 func run(ctx context.Context, args []string, c cli) int {

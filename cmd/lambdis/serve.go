@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -40,18 +39,11 @@ func runServe(ctx context.Context, c cli, args []string) int {
 			"Logs go to stderr. SIGINT or SIGTERM stops it gracefully.\n\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if code, ok := parseFlags(c, fs, args); !ok {
+		return code
 	}
 	if *workerInterval < 0 {
 		fmt.Fprintf(c.stderr, "lambdis serve: --worker-interval %v: must not be negative\n", *workerInterval)
-		return exitUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(c.stderr, "lambdis serve: unexpected argument %q\n", fs.Arg(0))
 		return exitUsage
 	}
 
