@@ -172,13 +172,17 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-// queueArg validates a queue name given on the command line.
-func (f *queueFlags) queueArg(name string) (string, bool) {
-	if err := queue.ValidateQueueName(name); err != nil {
-		f.bad("queue %q: %v", name, err)
-		return "", false
+// parseQueue is parse for the commands whose one positional argument is a
+// queue name, which it validates.
+func (f *queueFlags) parseQueue(args []string) (q string, code int, ok bool) {
+	pos, code, ok := f.parse(args, 1, "queue name")
+	if !ok {
+		return "", code, false
 	}
-	return name, true
+	if err := queue.ValidateQueueName(pos[0]); err != nil {
+		return "", f.bad("queue %q: %v", pos[0], err), false
+	}
+	return pos[0], exitOK, true
 }
 
 // booksView is Books as `lambdis queue books` shows it, derived values
@@ -216,13 +220,9 @@ func runQueueBooks(ctx context.Context, c cli, name string, args []string) int {
 			"delayed, dead letters). drift = enqueued + redriven - (succeeded + dead + deduplicated\n"+
 			"+ lost + stream + delayed) is 0 unless jobs vanished unaccounted (a warning is printed).")
 	asJSON := f.Bool("json", false, "print JSON")
-	pos, code, ok := f.parse(args, 1, "queue name")
+	q, code, ok := f.parseQueue(args)
 	if !ok {
 		return code
-	}
-	q, ok := f.queueArg(pos[0])
-	if !ok {
-		return exitUsage
 	}
 	qc, closeFn, err := f.client(ctx)
 	if err != nil {
@@ -280,13 +280,9 @@ func runQueueDead(ctx context.Context, c cli, name string, args []string) int {
 	limit := f.Int("limit", defaultDeadLimit, fmt.Sprintf("dead letters to list, 1 to %d", maxDeadLimit))
 	after := f.String("after", "", "start after this entry id (the last one of the previous page)")
 	asJSON := f.Bool("json", false, "print JSON")
-	pos, code, ok := f.parse(args, 1, "queue name")
+	q, code, ok := f.parseQueue(args)
 	if !ok {
 		return code
-	}
-	q, ok := f.queueArg(pos[0])
-	if !ok {
-		return exitUsage
 	}
 	switch {
 	case *limit < 1 || *limit > maxDeadLimit:
@@ -491,13 +487,9 @@ func runQueuePurge(ctx context.Context, c cli, name string, args []string) int {
 // resolves --id values to dead-letter entries (none with --all) and runs act
 // on them. --id values that matched no dead letter make the status 1.
 func onDeadLetters(ctx context.Context, f *queueFlags, sel selectFlags, args []string, refuse func(q string) string, act func(qc *queue.Client, q string, entries []string) int) int {
-	pos, code, ok := f.parse(args, 1, "queue name")
+	q, code, ok := f.parseQueue(args)
 	if !ok {
 		return code
-	}
-	q, ok := f.queueArg(pos[0])
-	if !ok {
-		return exitUsage
 	}
 	if why := sel.check(); why != "" {
 		return f.bad("%s", why)
