@@ -37,7 +37,12 @@ func SessionIndexKey(kb keys.Builder, sub string) (string, error) {
 // CutoffKey returns the key of sub's revoke-all cut-off (unix seconds), which
 // rejects tokens issued and sessions created at or before it.
 func CutoffKey(kb keys.Builder, sub string) (string, error) {
-	return kb.Key(Module, UserTag(sub), "nbf")
+	return cutoffKey(kb, UserTag(sub))
+}
+
+// cutoffKey is CutoffKey for a subject's tag (UserTag).
+func cutoffKey(kb keys.Builder, tag string) (string, error) {
+	return kb.Key(Module, tag, "nbf")
 }
 
 // DeleteSessionHashes deletes the session hashes of sub whose handles a

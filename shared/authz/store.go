@@ -86,12 +86,8 @@ func (s *Store) Config() StoreConfig { return s.cfg }
 
 // revokedKey is <prefix>:auth:{<user tag>}:revoked:<token id>; it exists
 // while the token is revoked.
-func (s *Store) revokedKey(sub, iss, jti string) (string, error) {
-	return s.keys.Key(Module, UserTag(sub), "revoked", tokenID(iss, jti))
-}
-
-func (s *Store) nbfKey(sub string) (string, error) {
-	return CutoffKey(s.keys, sub)
+func (s *Store) revokedKey(tag, iss, jti string) (string, error) {
+	return s.keys.Key(Module, tag, "revoked", tokenID(iss, jti))
 }
 
 // DecideToken checks, in one script call, that the token is not revoked, was
@@ -106,15 +102,16 @@ func (s *Store) DecideToken(ctx context.Context, c Claims, cost int64, policies 
 	}
 	// A token without a jti cannot be revoked alone; its revocation key is
 	// one no revocation writes, so the script's read finds nothing.
-	revoked, err := s.revokedKey(c.Subject, c.Issuer, c.ID)
+	tag := UserTag(c.Subject)
+	revoked, err := s.revokedKey(tag, c.Issuer, c.ID)
 	if err != nil {
 		return Decision{}, fmt.Errorf("authz: decide: %w", err)
 	}
-	nbf, err := s.nbfKey(c.Subject)
+	nbf, err := cutoffKey(s.keys, tag)
 	if err != nil {
 		return Decision{}, fmt.Errorf("authz: decide: %w", err)
 	}
-	return s.decide(ctx, UserTag(c.Subject), []string{revoked, nbf}, []any{2, c.IssuedAt.Unix()}, cost, policies)
+	return s.decide(ctx, tag, []string{revoked, nbf}, []any{2, c.IssuedAt.Unix()}, cost, policies)
 }
 
 // DecideAnonymous rate-limits an anonymous caller by source IP.
@@ -171,7 +168,7 @@ func (s *Store) Revoke(ctx context.Context, sub, iss, jti string, exp time.Time)
 	if sub == "" || jti == "" {
 		return errors.New("authz: revoke: token needs a sub and a jti")
 	}
-	key, err := s.revokedKey(sub, iss, jti)
+	key, err := s.revokedKey(UserTag(sub), iss, jti)
 	if err != nil {
 		return fmt.Errorf("authz: revoke: %w", err)
 	}
@@ -208,7 +205,7 @@ func (s *Store) revokeAll(ctx context.Context, sub string) (time.Time, int, erro
 	if sub == "" {
 		return time.Time{}, 0, errors.New("authz: revoke-all: empty subject")
 	}
-	nbf, err := s.nbfKey(sub)
+	nbf, err := CutoffKey(s.keys, sub)
 	if err != nil {
 		return time.Time{}, 0, fmt.Errorf("authz: revoke-all: %w", err)
 	}

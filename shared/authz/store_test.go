@@ -81,7 +81,7 @@ func TestRevokedTokenRejectedAndFree(t *testing.T) {
 			t.Fatal(err)
 		}
 		// The entry lives for the token's remaining life plus leeway.
-		k, _ := s.revokedKey("alice", tok.Issuer, tok.ID)
+		k, _ := s.revokedKey(UserTag("alice"), tok.Issuer, tok.ID)
 		ttl := rdb.PTTL(ctx, k).Val()
 		if want := time.Until(tok.ExpiresAt) + 5*time.Second; ttl < want-5*time.Second || ttl > want+time.Second {
 			t.Fatalf("revoked key PTTL %v, want about %v", ttl, want)
@@ -144,7 +144,7 @@ func TestRevocationExpires(t *testing.T) {
 		if err := s.Revoke(ctx, "dave", short.Issuer, "expired", now.Add(-time.Second)); err != nil {
 			t.Fatal(err)
 		}
-		k, _ := s.revokedKey("dave", short.Issuer, "expired")
+		k, _ := s.revokedKey(UserTag("dave"), short.Issuer, "expired")
 		if n := rdb.Exists(ctx, k).Val(); n != 0 {
 			t.Fatal("revoking an expired token stored a revocation")
 		}
