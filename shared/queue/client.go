@@ -46,6 +46,7 @@ type Client struct {
 	keys      keys.Builder
 	retention time.Duration
 	last      atomic.Pointer[queueKeys] // the keys of the queue last enqueued to
+	waker     Waker                     // nil: no wakes
 }
 
 // NewClient returns a Client; retention 0 means DefaultRetention.
@@ -64,6 +65,12 @@ type Enqueued struct {
 	ID        string
 	Duplicate bool // an earlier request with the same key and payload made this job
 	Err       error
+	// Woken is set on the first job of each queue whose enqueue woke a
+	// worker (the queue had none awake); WakeErr when that wake failed. A
+	// failed wake is not an enqueue error: the job is stored, and the
+	// schedule's next tick runs it. Callers log and count it.
+	Woken   bool
+	WakeErr error
 }
 
 // Enqueue adds one job in one script call.
