@@ -47,6 +47,8 @@ type Client struct {
 	retention time.Duration
 	last      atomic.Pointer[queueKeys] // the keys of the queue last enqueued to
 	waker     Waker                     // nil: no wakes
+	registry  string                    // the queue registry's key
+	doorbell  string                    // the doorbell channel
 }
 
 // NewClient returns a Client; retention 0 means DefaultRetention.
@@ -54,7 +56,8 @@ func NewClient(rdb redis.UniversalClient, kb keys.Builder, retention time.Durati
 	if retention <= 0 {
 		retention = DefaultRetention
 	}
-	return &Client{rdb: rdb, keys: kb, retention: retention}
+	reg, _ := kb.Key(RegistryModule, RegistryTag) // a constant, valid tag
+	return &Client{rdb: rdb, keys: kb, retention: retention, registry: reg, doorbell: doorbellChannel(kb)}
 }
 
 // Retention is how long finished records are kept.
@@ -71,6 +74,10 @@ type Enqueued struct {
 	// schedule's next tick runs it. Callers log and count it.
 	Woken   bool
 	WakeErr error
+	// RegisterErr: the queue was used for the first time and could not be
+	// added to the registry; the next enqueue to it tries again. Until then
+	// only a worker configured with its name drains it.
+	RegisterErr error
 }
 
 // Enqueue adds one job in one script call.
@@ -114,9 +121,9 @@ func (c *Client) EnqueueBatch(ctx context.Context, jobs []Job) ([]Enqueued, erro
 			if err != nil {
 				return nil, err
 			}
-			g = &group{scriptKeys: []string{k.stream, k.meta}}
+			g = &group{queue: j.Queue, scriptKeys: []string{k.stream, k.meta, k.stats, k.awake}, args: c.wakeArgs(j.Queue)}
 			if !now {
-				g.scriptKeys = []string{k.stream, k.meta, k.stats, k.delayed, k.delayedData}
+				g.scriptKeys = []string{k.stream, k.meta, k.stats, k.delayed, k.delayedData, k.awake}
 			}
 			groups[j.Queue] = g
 			order = append(order, j.Queue)
@@ -149,7 +156,7 @@ func (c *Client) EnqueueBatch(ctx context.Context, jobs []Job) ([]Enqueued, erro
 	if len(order) == 1 { // one queue: one EVALSHA, no pipeline
 		g := groups[order[0]]
 		cmds[0] = script.Run(ctx, c.rdb, g.scriptKeys, g.args...)
-		return c.enqueued(jobs, order, groups, cmds, now)
+		return c.enqueued(ctx, jobs, order, groups, cmds, now)
 	}
 	_, err := c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, q := range order {
@@ -177,7 +184,7 @@ func (c *Client) EnqueueBatch(ctx context.Context, jobs []Job) ([]Enqueued, erro
 	if err != nil {
 		return nil, fmt.Errorf("queue: enqueue: %w", err)
 	}
-	return c.enqueued(jobs, order, groups, cmds, now)
+	return c.enqueued(ctx, jobs, order, groups, cmds, now)
 }
 
 // queueKeys returns the keys of queue, reusing those of the queue last
@@ -201,30 +208,61 @@ func runAtMS(j Job) int64 {
 	return max64(j.RunAt.UnixMilli(), 1)
 }
 
+// wakeHeader is the number of arguments before the jobs' (wakeArgs).
+const wakeHeader = 3
+
+// wakeArgs are the enqueue scripts' first arguments (see wake.lua): the wake
+// lease in ms (0 without a waker), the doorbell channel, the queue.
+func (c *Client) wakeArgs(queue string) []any {
+	lease := int64(0)
+	if c.waker != nil {
+		lease = WakeLease.Milliseconds()
+	}
+	return []any{lease, c.doorbell, queue}
+}
+
+// WakeLease is how long an enqueue that woke a worker holds the queue's
+// lease for it: long enough for a cold start, so a burst causes one wake;
+// a wake that never arrives costs at most this before the next enqueue
+// wakes again (the schedule's tick runs the job in any case).
+const WakeLease = 10 * time.Second
+
+// Wake flags of the enqueue scripts (see wake.lua).
+const (
+	flagWake     = 1
+	flagRegister = 2
+)
+
 // enqueued reads the scripts' replies: enqueuenow.lua's (now) is the number
-// of jobs created, enqueue.lua's a code and a job id per job.
-func (c *Client) enqueued(jobs []Job, order []string, groups map[string]*group, cmds []*redis.Cmd, now bool) ([]Enqueued, error) {
+// of jobs created, enqueue.lua's a code and a job id per job; both end with
+// the wake flags, acted on here.
+func (c *Client) enqueued(ctx context.Context, jobs []Job, order []string, groups map[string]*group, cmds []*redis.Cmd, now bool) ([]Enqueued, error) {
 	out := make([]Enqueued, len(jobs))
 	for i, q := range order {
 		g := groups[q]
-		if now {
-			n, err := cmds[i].Int()
-			if err != nil {
-				return nil, fmt.Errorf("queue: enqueue to %s: %w", q, err)
-			}
-			if n != len(g.idx) {
-				return nil, fmt.Errorf("queue: enqueue to %s: %d created of %d jobs", q, n, len(g.idx))
-			}
-			for n, ji := range g.idx {
-				out[ji] = Enqueued{ID: g.args[n*5].(string)} // 5 arguments per job, the id first
-			}
-			continue
-		}
 		rows, err := cmds[i].Slice()
 		if err != nil {
 			return nil, fmt.Errorf("queue: enqueue to %s: %w", q, err)
 		}
-		if len(rows) != 2*len(g.idx) {
+		flags := int64(0)
+		if len(rows) > 0 {
+			flags, _ = rows[len(rows)-1].(int64)
+		}
+		if now {
+			n := int64(-1)
+			if len(rows) == 2 {
+				n, _ = rows[0].(int64)
+			}
+			if n != int64(len(g.idx)) {
+				return nil, fmt.Errorf("queue: enqueue to %s: %d created of %d jobs", q, n, len(g.idx))
+			}
+			for n, ji := range g.idx {
+				out[ji] = Enqueued{ID: g.args[wakeHeader+n*5].(string)} // 5 arguments per job, the id first
+			}
+			c.afterEnqueue(ctx, q, flags, &out[g.idx[0]])
+			continue
+		}
+		if len(rows) != 2*len(g.idx)+1 {
 			return nil, fmt.Errorf("queue: enqueue to %s: %d results for %d jobs", q, len(rows), len(g.idx))
 		}
 		for n, ji := range g.idx {
@@ -239,8 +277,29 @@ func (c *Client) enqueued(jobs []Job, order []string, groups map[string]*group, 
 			}
 			out[ji] = e
 		}
+		c.afterEnqueue(ctx, q, flags, &out[g.idx[0]])
 	}
 	return out, nil
+}
+
+// afterEnqueue acts on an enqueue script's flags: it registers a queue used
+// for the first time and wakes a worker for a queue that had none awake,
+// reporting the wake on e (the queue's first job). Neither fails the
+// enqueue: the jobs are stored.
+func (c *Client) afterEnqueue(ctx context.Context, queue string, flags int64, e *Enqueued) {
+	if flags&flagRegister != 0 {
+		if err := c.register(ctx, queue); err != nil {
+			e.RegisterErr = err
+		}
+	}
+	if flags&flagWake != 0 && c.waker != nil {
+		wctx, cancel := context.WithTimeout(ctx, DefaultWakeTimeout)
+		defer cancel()
+		e.Woken = true
+		if err := c.waker.Wake(wctx, queue); err != nil {
+			e.WakeErr = fmt.Errorf("queue: wake a worker for %s: %w", queue, err)
+		}
+	}
 }
 
 // baseRecord is a job record's fixed part as JSON without its closing
@@ -277,6 +336,7 @@ func appendJSONString(b []byte, s string) []byte {
 
 // group is the part of a batch bound for one queue.
 type group struct {
+	queue      string
 	idx        []int
 	args       []any
 	scriptKeys []string       // the script's KEYS: the queue's, then idempotency records

@@ -1,13 +1,15 @@
 -- enqueue: add jobs to one queue, each with its idempotency check, in one call.
--- (Runs after idempotency.LuaLib.)
+-- (Runs after idempotency.LuaLib and wake.lua.)
 -- KEYS[1] stream        work stream (entries: id, type, payload, attempt, max)
 -- KEYS[2] meta          hash job id -> json job record
 -- KEYS[3] stats         hash of counters
 -- KEYS[4] delayed       zset job id -> due (unix ms)
 -- KEYS[5] delayed_data  hash job id -> json {type, payload, attempt, max}
--- KEYS[6..] the idempotency records of the jobs that have a key
+-- KEYS[6] awake         the queue's wake lease (see wake_or_ring)
+-- KEYS[7..] the idempotency records of the jobs that have a key
 --               (<prefix>:q:{<queue>}:idem:<sha256 of the key>)
--- ARGV: 6 per job:
+-- ARGV[1] wake lease ms; ARGV[2] doorbell channel; ARGV[3] the queue's
+-- name; then 6 per job:
 --   id, type, payload, max_attempts,
 --   record: the job record as JSON without its state, entry, times and
 --     closing brace (built by the client; the script appends the rest, so
@@ -27,7 +29,9 @@
 -- Redis TIME is read only for a key or a schedule.
 -- Returns per job two values, code and job id: 0 created, 1 duplicate (the
 -- original id), 2 key reused with another payload (the original id), 3 key
--- held by a claim in progress (not made by enqueue; the owner).
+-- held by a claim in progress (not made by enqueue; the owner); then the
+-- wake flags (see wake_or_ring).
+
 local now -- Redis TIME in unix ms, read when first needed
 local function clock()
   if not now then
@@ -38,7 +42,8 @@ local function clock()
 end
 local out = {}
 local dups = 0
-for a = 1, #ARGV, 6 do
+local due_now, added = false, false
+for a = 4, #ARGV, 6 do
   local id, typ, payload, max, opts = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 5]
   local delay, run_at, ki, phash = 0, 0, 0, nil
   if opts ~= '' then
@@ -67,6 +72,7 @@ for a = 1, #ARGV, 6 do
     local rec
     if delay == 0 and run_at == 0 then
       local entry = redis.call('XADD', KEYS[1], '*', 'id', id, 'type', typ, 'payload', payload, 'attempt', '1', 'max', max)
+      due_now = true
       rec = ',"state":"queued","entry":"' .. entry .. '"' -- created at the entry id's time
     else
       local due = run_at
@@ -77,14 +83,19 @@ for a = 1, #ARGV, 6 do
         rec = ',"state":"delayed","run_at_ms":' .. string.format('%d', due)
       else
         local entry = redis.call('XADD', KEYS[1], '*', 'id', id, 'type', typ, 'payload', payload, 'attempt', '1', 'max', max)
+        due_now = true
         rec = ',"state":"queued","entry":"' .. entry .. '"'
       end
       rec = rec .. ',"created_ms":' .. string.format('%d', now)
     end
     redis.call('HSET', KEYS[2], id, ARGV[a + 4] .. rec .. '}')
+    added = true
   end
   out[#out + 1], out[#out + 2] = code, oid
 end
 -- created jobs are counted by their records (see books.lua)
 if dups > 0 then redis.call('HINCRBY', KEYS[3], 'deduplicated', dups) end
+local flags = 0
+if added then flags = wake_or_ring(KEYS[3], KEYS[6], due_now) end
+out[#out + 1] = flags
 return out

@@ -46,7 +46,7 @@ func ValidateQueueName(name string) error {
 type queueKeys struct {
 	queue string // its name
 
-	stream, delayed, delayedData, dead, meta, done, idemGC, expiry, stats string
+	stream, delayed, delayedData, dead, meta, done, idemGC, expiry, stats, awake string
 }
 
 func newQueueKeys(kb keys.Builder, queue string) (queueKeys, error) {
@@ -61,8 +61,18 @@ func newQueueKeys(kb keys.Builder, queue string) (queueKeys, error) {
 		queue:  queue,
 		stream: base + ":stream", delayed: base + ":delayed", delayedData: base + ":delayed_data", dead: base + ":dead",
 		meta: base + ":meta", done: base + ":done", idemGC: base + ":idem_gc", expiry: base + ":expiry", stats: base + ":stats",
+		awake: base + ":awake",
 	}, nil
 }
+
+// RegistryModule and RegistryTag name the queue registry,
+// <prefix>:queues:{registry}: a hash of every queue in use, name -> when it
+// was first used (unix ms).
+const RegistryModule, RegistryTag = "queues", "registry"
+
+// doorbellChannel is the Pub/Sub channel on which an enqueue wakes a run
+// idling on the queue; the message is the queue's name.
+func doorbellChannel(kb keys.Builder) string { return kb.Prefix() + ":" + Module + ":doorbell" }
 
 // idemRecordKey is the idempotency record of key in queue and scope:
 // <prefix>:q:{<queue>}:idem:<sha256 of key> (shared/idempotency's format)

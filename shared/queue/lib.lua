@@ -58,6 +58,23 @@ local function purge_expired(meta, done, gc, expiry, stats, now, limit)
   if purged > 0 then redis.call('HINCRBY', stats, 'purged', purged) end
 end
 
+-- promote_due moves up to limit delayed and retrying jobs whose time has
+-- come onto the work stream; returns how many.
+local function promote_due(stream, delayed, delayed_data, meta, now, limit)
+  local ids = redis.call('ZRANGEBYSCORE', delayed, '-inf', now, 'LIMIT', 0, limit)
+  for _, id in ipairs(ids) do
+    local raw = redis.call('HGET', delayed_data, id)
+    if raw then
+      local d = cjson.decode(raw)
+      local eid = redis.call('XADD', stream, '*', 'id', id, 'type', d.type, 'payload', d.payload, 'attempt', d.attempt, 'max', d.max)
+      redis.call('HDEL', delayed_data, id)
+      update_record(meta, id, {state = 'queued', updated_ms = now, entry = eid})
+    end
+    redis.call('ZREM', delayed, id)
+  end
+  return #ids
+end
+
 -- trim_acked deletes every stream entry below the group's oldest pending
 -- entry (or up to its last delivered one when nothing is pending): entries
 -- are delivered in id order, so each of those was delivered and is no longer

@@ -8,17 +8,7 @@
 -- ("<job id> <record key>") for the worker to pass to idemgc.lua}.
 local now = now_ms()
 purge_expired(KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], now, tonumber(ARGV[1]))
-local ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, tonumber(ARGV[1]))
-for _, id in ipairs(ids) do
-  local raw = redis.call('HGET', KEYS[3], id)
-  if raw then
-    local d = cjson.decode(raw)
-    local eid = redis.call('XADD', KEYS[1], '*', 'id', id, 'type', d.type, 'payload', d.payload, 'attempt', d.attempt, 'max', d.max)
-    redis.call('HDEL', KEYS[3], id)
-    update_record(KEYS[4], id, {state = 'queued', updated_ms = now, entry = eid})
-  end
-  redis.call('ZREM', KEYS[2], id)
-end
-local out = {#ids, redis.call('ZCOUNT', KEYS[2], '-inf', now)}
+local promoted = promote_due(KEYS[1], KEYS[2], KEYS[3], KEYS[4], now, tonumber(ARGV[1]))
+local out = {promoted, redis.call('ZCOUNT', KEYS[2], '-inf', now)}
 for _, m in ipairs(redis.call('SRANDMEMBER', KEYS[6], tonumber(ARGV[2]))) do out[#out + 1] = m end
 return out

@@ -8,13 +8,15 @@
 -- ARGV[7] retention ms
 -- XAUTOCLAIM drops pending entries whose payload is gone (deleted or trimmed
 -- by someone else) and reports their ids: they are counted as lost.
--- Returns {lost, dead-lettered, more (1 if the scan is not finished), then
--- per claimed entry: entry id, job id, type, payload, attempt, max, deliveries}.
+-- Returns {lost, the dead-lettered (a list of job id, type, attempts per
+-- job), more (1 if the scan is not finished), then per claimed entry: entry
+-- id, job id, type, payload, attempt, max, deliveries}.
 local now = now_ms()
 local r = redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3], '0-0', 'COUNT', ARGV[4])
 local lost = 0
 if r[3] then lost = #r[3] end
-local out = {lost, 0, 0}
+local out = {lost, {}, 0}
+local dead_list = out[2]
 if r[1] ~= '0-0' then out[3] = 1 end
 local maxd = tonumber(ARGV[5])
 local claimed, dead = 0, 0
@@ -41,6 +43,8 @@ for _, e in ipairs(r[2]) do
       if raw then redis.call('HSET', KEYS[3], f.id, cjson.encode(rec)) end
       redis.call('ZADD', KEYS[5], now + tonumber(ARGV[7]), f.id)
       dead = dead + 1
+      local d = #dead_list
+      dead_list[d + 1], dead_list[d + 2], dead_list[d + 3] = f.id, f.type, tostring(attempt)
     else
       local o = #out
       out[o + 1], out[o + 2], out[o + 3], out[o + 4], out[o + 5], out[o + 6], out[o + 7] =
@@ -50,7 +54,7 @@ for _, e in ipairs(r[2]) do
     lost = lost + 1 -- entry without fields (pre-7.0 servers keep these)
   end
 end
-out[1], out[2] = lost, dead
+out[1] = lost
 if claimed > 0 then redis.call('HINCRBY', KEYS[4], 'reclaimed', claimed) end
 if lost > 0 then redis.call('HINCRBY', KEYS[4], 'lost', lost) end
 if dead > 0 then redis.call('HINCRBY', KEYS[4], 'dead', dead) end

@@ -32,15 +32,26 @@ var (
 	statusLua string
 	//go:embed idemgc.lua
 	idemgcLua string
+	//go:embed wake.lua
+	wakeLua string
+	//go:embed fetch.lua
+	fetchLua string
+	//go:embed release.lua
+	releaseLua string
+	//go:embed oldest.lua
+	oldestLua string
 
 	// Enqueue keeps idempotency records with shared/idempotency's record
 	// library: one record format, one claim logic. It needs nothing from
 	// lib.lua: every call runs a script's whole preamble, so it carries none.
-	enqueueScript = redis.NewScript(idempotency.LuaLib + "\n" + enqueueLua)
+	enqueueScript = redis.NewScript(idempotency.LuaLib + "\n" + wakeLua + "\n" + enqueueLua)
 	// Jobs due now without keys, the common case, skip the options and the
 	// record library.
-	enqueueNowScript = redis.NewScript(enqueueNowLua)
+	enqueueNowScript = redis.NewScript(wakeLua + "\n" + enqueueNowLua)
 	promoteScript    = redis.NewScript(libLua + "\n" + promoteLua)
+	fetchScript      = redis.NewScript(libLua + "\n" + fetchLua)
+	releaseScript    = redis.NewScript(releaseLua)
+	oldestScript     = redis.NewScript(oldestLua)
 	idemgcScript     = redis.NewScript(idempotency.LuaLib + "\n" + idemgcLua)
 	settleScript     = redis.NewScript(libLua + "\n" + settleLua)
 	reclaimScript    = redis.NewScript(libLua + "\n" + reclaimLua)

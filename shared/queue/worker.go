@@ -11,10 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 )
 
 // WorkerConfig tunes a Worker; zero fields take the defaults shown.
@@ -22,13 +20,16 @@ type WorkerConfig struct {
 	Consumer        string        // consumer name; default from AWS_LAMBDA_LOG_STREAM_NAME
 	Concurrency     int           // jobs run at once (10)
 	Batch           int           // entries read per XREADGROUP (100)
-	Lanes           int           // read-run-settle loops per queue at once (2); each holds a connection while it reads
 	JobTimeout      time.Duration // per job (30s), cut to the time left
 	FunctionTimeout time.Duration // the worker Lambda's timeout (60s)
 	ReclaimMargin   time.Duration // added to FunctionTimeout for reclaiming (30s)
 	MaxDeliveries   int           // deliveries of one attempt before dead-lettering (5)
 	SettleReserve   time.Duration // kept at the end to settle and give back (1s)
-	MaxBlock        time.Duration // longest wait for new entries when a queue is empty (200ms)
+	MaxBlock        time.Duration // with no Linger: how long an idle run waits for new work before it returns (200ms)
+	Linger          time.Duration // 0: return once idle (after MaxBlock); else stay for work due before the deadline, and this long idle
+	Lease           time.Duration // a run's wake lease on its queues, renewed by every poll (5s)
+	Refresh         time.Duration // an idle queue is polled this often even without a doorbell (1s)
+	ReclaimEvery    time.Duration // how often a run looks for orphaned entries (10s)
 	IdleConsumer    time.Duration // consumers idle this long with nothing pending are removed (1h)
 	Backoff         Backoff       // DefaultBackoff
 	Version         string        // recorded on dead letters; default AWS_LAMBDA_FUNCTION_VERSION
@@ -47,7 +48,6 @@ func (c WorkerConfig) withDefaults() WorkerConfig {
 	}
 	defInt(&c.Concurrency, 10)
 	defInt(&c.Batch, 100)
-	defInt(&c.Lanes, 2)
 	defInt(&c.MaxDeliveries, 5)
 	def(&c.JobTimeout, 30*time.Second)
 	def(&c.FunctionTimeout, 60*time.Second)
@@ -55,6 +55,12 @@ func (c WorkerConfig) withDefaults() WorkerConfig {
 	def(&c.SettleReserve, time.Second)
 	def(&c.MaxBlock, 200*time.Millisecond)
 	def(&c.IdleConsumer, time.Hour)
+	def(&c.Lease, 5*time.Second)
+	def(&c.Refresh, time.Second)
+	def(&c.ReclaimEvery, 10*time.Second)
+	if c.Linger < 0 {
+		c.Linger = 0
+	}
 	if c.Backoff.Base <= 0 || c.Backoff.Max <= 0 {
 		c.Backoff = DefaultBackoff
 	}
@@ -87,7 +93,7 @@ type Worker struct {
 	cfg      WorkerConfig
 	registry *Registry
 	log      *slog.Logger
-	groups   sync.Map // queue -> struct{}: consumer group known to exist
+	seen     sync.Map // queue -> struct{}: a group this container read from (a later NOGROUP is a loss)
 
 	policyWarn sync.Once
 }
@@ -121,6 +127,9 @@ type Summary struct {
 	Evicting         bool   `json:"evicting"` // the server may evict queue keys
 	EvictionPolicy   string `json:"eviction_policy,omitempty"`
 	OutOfTime        bool   `json:"out_of_time"` // stopped because the budget could not fit another batch
+	Recreated        int    `json:"recreated"`   // streams or consumer groups Redis had lost, created again
+	Polls            int    `json:"polls"`       // queue polls (one script each, pipelined)
+	IdleMS           int64  `json:"idle_ms"`     // time spent waiting with nothing to run
 }
 
 func (s *Summary) add(o Summary) {
@@ -135,6 +144,9 @@ func (s *Summary) add(o Summary) {
 	s.NotOwned += o.NotOwned
 	s.ConsumersRemoved += o.ConsumersRemoved
 	s.OutOfTime = s.OutOfTime || o.OutOfTime
+	s.Recreated += o.Recreated
+	s.Polls += o.Polls
+	s.IdleMS += o.IdleMS
 }
 
 // GivenBackConsumer holds entries given back unstarted: they are pending
@@ -142,200 +154,15 @@ func (s *Summary) add(o Summary) {
 // drain reclaims them at once. Status and Books do not count them as active.
 const GivenBackConsumer = "(given-back)"
 
-// DefaultBudget bounds a Drain whose context has no deadline.
-const DefaultBudget = time.Minute
-
-// Drain works the queues until they are empty, maxJobs jobs have run (0: no
-// cap), or the time left (ctx's deadline) cannot fit another batch. Jobs
-// fetched but not started are given back for the next run.
-func (w *Worker) Drain(ctx context.Context, queues []string, maxJobs int) (Summary, error) {
-	deadline, ok := ctx.Deadline()
-	if !ok {
-		deadline = time.Now().Add(DefaultBudget)
-	}
-	var sum Summary
-	policy, evicting, err := EvictionPolicy(ctx, w.c.rdb)
-	sum.EvictionPolicy, sum.Evicting = policy, evicting
-	if err != nil {
-		// Not fatal (miniredis has no INFO memory); the drain is still safe.
-		// Summary.Evicting carries the finding; the caller reports it.
-		w.policyWarn.Do(func() { w.log.Warn("could not read the eviction policy", "error", err.Error()) })
-	}
-	var errs []error
-	for _, q := range queues {
-		left := 0
-		if maxJobs > 0 {
-			left = maxJobs - sum.Processed
-			if left <= 0 {
-				break
-			}
-		}
-		s, err := w.drainQueue(ctx, q, deadline, left)
-		sum.add(s)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("queue %s: %w", q, err))
-		}
-	}
-	for _, q := range queues {
-		b, err := w.c.Books(context.WithoutCancel(ctx), q)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		sum.Backlog += b.Backlog()
-		sum.Pending += b.Pending
-		sum.Delayed += b.Delayed
-	}
-	return sum, errors.Join(errs...)
-}
-
-func (w *Worker) ensureGroup(ctx context.Context, k queueKeys) error {
-	if _, ok := w.groups.Load(k.stream); ok {
-		return nil
-	}
-	err := w.c.rdb.XGroupCreateMkStream(ctx, k.stream, Group, "0").Err()
-	if err != nil && !strings.HasPrefix(err.Error(), "BUSYGROUP") {
-		return fmt.Errorf("create consumer group: %w", err)
-	}
-	w.groups.Store(k.stream, struct{}{})
-	return nil
-}
-
 // work is one fetched entry.
 type work struct {
 	entry string
 	d     Delivery
 }
 
-func (w *Worker) drainQueue(ctx context.Context, queue string, deadline time.Time, maxJobs int) (Summary, error) {
-	var sum Summary
-	k, err := newQueueKeys(w.c.keys, queue)
-	if err != nil {
-		return sum, err
-	}
-	if err := w.ensureGroup(ctx, k); err != nil {
-		return sum, err
-	}
-	// Orphans first: they have waited longest.
-	sem := make(chan struct{}, w.cfg.Concurrency)
-	for {
-		batch, lost, dead, more, err := w.reclaim(ctx, k, queue)
-		sum.Lost += lost
-		sum.Dead += dead
-		sum.Reclaimed += len(batch) + dead
-		if lost > 0 {
-			w.log.Error("stream entries lost: deleted while pending", "queue", queue, "lost", lost)
-		}
-		if err != nil {
-			return sum, err
-		}
-		if len(batch) > 0 {
-			s, err := w.runBatch(ctx, k, batch, deadline, sem)
-			sum.add(s)
-			if err != nil {
-				return sum, err
-			}
-		}
-		if !more || sum.OutOfTime {
-			break
-		}
-	}
-	// Lanes: several read-run-settle loops share the job concurrency (sem),
-	// so the server settles one batch while another is read and a third runs.
-	var (
-		mu       sync.Mutex
-		errs     []error
-		reserved atomic.Int64 // entries fetched, to honour maxJobs
-		wg       sync.WaitGroup
-	)
-	reserve := func() int {
-		for {
-			cur := reserved.Load()
-			n := int64(w.cfg.Batch)
-			if maxJobs > 0 {
-				n = min(n, int64(maxJobs)-cur)
-			}
-			if n <= 0 {
-				return 0
-			}
-			if reserved.CompareAndSwap(cur, cur+n) {
-				return int(n)
-			}
-		}
-	}
-	for range w.cfg.Lanes {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				n, err := w.promote(ctx, k)
-				var s Summary
-				s.Promoted = n
-				count := 0
-				var batch []work
-				if err == nil {
-					block := time.Until(deadline) - w.cfg.JobTimeout - w.cfg.SettleReserve
-					if block < time.Millisecond {
-						s.OutOfTime = true
-					} else if count = reserve(); count > 0 {
-						batch, err = w.read(ctx, k, queue, count, min(block, w.cfg.MaxBlock))
-						reserved.Add(int64(len(batch) - count))
-					}
-				}
-				if err == nil && len(batch) > 0 {
-					var bs Summary
-					bs, err = w.runBatch(ctx, k, batch, deadline, sem)
-					s.add(bs)
-				}
-				mu.Lock()
-				sum.add(s)
-				if err != nil {
-					errs = append(errs, err)
-				}
-				stop := err != nil || len(batch) == 0 || sum.OutOfTime || len(errs) > 0
-				mu.Unlock()
-				if stop {
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	if len(errs) > 0 {
-		return sum, errors.Join(errs...)
-	}
-	removed, err := janitorScript.Run(context.WithoutCancel(ctx), w.c.rdb, []string{k.stream}, Group, w.cfg.IdleConsumer.Milliseconds()).Int()
-	sum.ConsumersRemoved += removed
-	if err != nil {
-		return sum, fmt.Errorf("janitor: %w", err)
-	}
-	return sum, nil
-}
-
 // idemGCBatch bounds the idempotency records deleted per idemgc call, and
 // idemGCRounds the calls per promote (the rest waits for the next one).
 const idemGCBatch, idemGCRounds = 500, 4
-
-func (w *Worker) promote(ctx context.Context, k queueKeys) (int, error) {
-	res, err := promoteScript.Run(ctx, w.c.rdb, []string{k.stream, k.delayed, k.delayedData, k.meta, k.done, k.idemGC, k.expiry, k.stats}, 1000, idemGCBatch).Slice()
-	if err != nil {
-		return 0, fmt.Errorf("promote: %w", err)
-	}
-	if len(res) < 2 {
-		return 0, fmt.Errorf("promote: malformed reply of %d values", len(res))
-	}
-	promoted, _ := res[0].(int64)
-	gc := res[2:]
-	for round := 0; len(gc) > 0 && round < idemGCRounds; round++ {
-		if gc, err = w.idemGC(ctx, k, gc); err != nil {
-			// Housekeeping only: the members stay in the gc set for the
-			// next run, and the drain goes on.
-			w.log.Warn("queue: idempotency records of purged jobs not deleted yet", "set", k.idemGC, "error", err.Error())
-			break
-		}
-	}
-	return int(promoted), nil
-}
 
 // idemGC deletes the idempotency records of purged jobs (members of the gc
 // set, "<job id> <record key>"), each only if its job still owns it, in one
@@ -361,131 +188,40 @@ func (w *Worker) idemGC(ctx context.Context, k queueKeys, members []any) ([]any,
 	return res[1:], nil
 }
 
-func (w *Worker) reclaim(ctx context.Context, k queueKeys, queue string) (batch []work, lost, dead int, more bool, err error) {
+func (w *Worker) reclaim(ctx context.Context, k queueKeys, queue string, count int) (batch []work, lost int, dead []deadNote, more bool, err error) {
 	res, err := reclaimScript.Run(ctx, w.c.rdb, []string{k.stream, k.dead, k.meta, k.stats, k.expiry},
-		Group, w.cfg.Consumer, w.cfg.ReclaimAfter().Milliseconds(), w.cfg.Batch, w.cfg.MaxDeliveries,
+		Group, w.cfg.Consumer, w.cfg.ReclaimAfter().Milliseconds(), count, w.cfg.MaxDeliveries,
 		w.cfg.Version, w.c.retention.Milliseconds()).Slice()
 	if err != nil {
-		return nil, 0, 0, false, fmt.Errorf("reclaim: %w", err)
+		return nil, 0, nil, false, fmt.Errorf("reclaim: %w", err)
 	}
 	if len(res) < 3 || (len(res)-3)%7 != 0 {
-		return nil, 0, 0, false, fmt.Errorf("reclaim: malformed reply of %d values", len(res))
+		return nil, 0, nil, false, fmt.Errorf("reclaim: malformed reply of %d values", len(res))
 	}
 	l, _ := res[0].(int64)
-	dd, _ := res[1].(int64)
+	dl, _ := res[1].([]any)
+	for i := 0; i+2 < len(dl); i += 3 {
+		s := func(j int) string { v, _ := dl[i+j].(string); return v }
+		a, _ := strconv.Atoi(s(2))
+		dead = append(dead, deadNote{id: s(0), typ: s(1), attempts: a, err: reclaimDeadError})
+	}
 	m, _ := res[2].(int64)
 	for i := 3; i < len(res); i += 7 {
 		s := func(j int) string { v, _ := res[i+j].(string); return v }
 		deliveries, _ := res[i+6].(int64)
 		batch = append(batch, work{entry: s(0), d: delivery(queue, s(1), s(2), s(3), s(4), s(5), int(deliveries))})
 	}
-	return batch, int(l), int(dd), m == 1, nil
+	return batch, int(l), dead, m == 1, nil
 }
+
+// reclaimDeadError is the error reclaim.lua records on a job delivered too
+// many times.
+const reclaimDeadError = "delivered too many times without settling: the worker crashed or timed out each time"
 
 func delivery(queue, id, typ, payload, attempt, max string, deliveries int) Delivery {
 	a, _ := strconv.Atoi(attempt)
 	m, _ := strconv.Atoi(max)
 	return Delivery{ID: id, Queue: queue, Type: typ, Payload: []byte(payload), Attempt: a, MaxAttempts: m, Deliveries: deliveries}
-}
-
-func (w *Worker) read(ctx context.Context, k queueKeys, queue string, count int, block time.Duration) ([]work, error) {
-	res, err := w.c.rdb.XReadGroup(ctx, &redis.XReadGroupArgs{
-		Group: Group, Consumer: w.cfg.Consumer, Streams: []string{k.stream, ">"},
-		Count: int64(count), Block: block, // never 0: that would block forever
-	}).Result()
-	if errors.Is(err, redis.Nil) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read: %w", err)
-	}
-	var batch []work
-	for _, st := range res {
-		for _, m := range st.Messages {
-			s := func(f string) string { v, _ := m.Values[f].(string); return v }
-			batch = append(batch, work{entry: m.ID, d: delivery(queue, s("id"), s("type"), s("payload"), s("attempt"), s("max"), 1)})
-		}
-	}
-	return batch, nil
-}
-
-// result is one job's outcome, ready to settle.
-type result struct {
-	entry, id, outcome, err string
-	attempt                 int
-	backoff                 time.Duration
-}
-
-// runBatch runs a batch with bounded concurrency, settles every finished job
-// in one script call and gives back those it had no time to start.
-func (w *Worker) runBatch(ctx context.Context, k queueKeys, batch []work, deadline time.Time, sem chan struct{}) (Summary, error) {
-	var sum Summary
-	results := make([]*result, len(batch))
-	started := make([]bool, len(batch))
-	var wg sync.WaitGroup
-	for i, job := range batch {
-		sem <- struct{}{}
-		// Start a job only if it can run to its timeout and still be settled.
-		if time.Until(deadline) < w.cfg.JobTimeout+w.cfg.SettleReserve || ctx.Err() != nil {
-			<-sem
-			sum.OutOfTime = true
-			break
-		}
-		started[i] = true
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			results[i] = w.run(ctx, job, deadline)
-		}()
-	}
-	wg.Wait()
-
-	// Settle in one call what ran; the settle outlives a cancelled ctx (a
-	// finished job must be recorded) but not the deadline.
-	sctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
-	defer cancel()
-	var done []*result
-	for i, r := range results {
-		if r != nil && r.outcome == "giveback" {
-			started[i] = false // goes back with the unstarted ones
-			continue
-		}
-		if r != nil {
-			done = append(done, r)
-		}
-	}
-	if len(done) > 0 {
-		owned, err := w.settle(sctx, k, done)
-		if err != nil {
-			return sum, err
-		}
-		for i, r := range done {
-			if !owned[i] {
-				sum.NotOwned++
-				continue
-			}
-			sum.Processed++
-			switch r.outcome {
-			case "ok":
-				sum.Succeeded++
-			case "retry":
-				sum.Retried++
-			default:
-				sum.Dead++
-			}
-		}
-	}
-	var back []work
-	for i, job := range batch {
-		if !started[i] {
-			back = append(back, job)
-		}
-	}
-	if err := w.giveBack(ctx, k, back, deadline, &sum); err != nil {
-		return sum, err
-	}
-	return sum, nil
 }
 
 // giveBack returns unstarted entries: their idle time is set past the
@@ -509,10 +245,18 @@ func (w *Worker) giveBack(ctx context.Context, k queueKeys, batch []work, deadli
 	return nil
 }
 
+// result is one job's outcome, ready to settle.
+type result struct {
+	job     work
+	outcome string // ok, retry, dead, or giveback (not started: the run was cancelled)
+	err     string
+	backoff time.Duration
+}
+
 // run executes one job and decides its outcome.
 func (w *Worker) run(ctx context.Context, job work, deadline time.Time) (r *result) {
 	d := job.d
-	r = &result{entry: job.entry, id: d.ID, attempt: d.Attempt}
+	r = &result{job: job}
 	h, ok := w.registry.Handler(d.Type)
 	if !ok {
 		r.outcome, r.err = "dead", fmt.Sprintf("no handler for job type %q", d.Type)
@@ -550,35 +294,6 @@ func (w *Worker) run(ctx context.Context, job work, deadline time.Time) (r *resu
 		r.err = r.err[:2048]
 	}
 	return r
-}
-
-func (w *Worker) settle(ctx context.Context, k queueKeys, done []*result) ([]bool, error) {
-	owned := make([]bool, 0, len(done))
-	for start := 0; start < len(done); start += 500 {
-		chunk := done[start:min(start+500, len(done))]
-		lo, hi := chunk[0].entry, chunk[0].entry
-		for _, r := range chunk {
-			if entryLess(r.entry, lo) {
-				lo = r.entry
-			}
-			if entryLess(hi, r.entry) {
-				hi = r.entry
-			}
-		}
-		args := []any{Group, w.c.retention.Milliseconds(), w.cfg.Version, w.cfg.Consumer, len(chunk), lo, hi}
-		for _, r := range chunk {
-			args = append(args, r.entry, r.id, r.attempt, r.outcome, r.err, r.backoff.Milliseconds())
-		}
-		res, err := settleScript.Run(ctx, w.c.rdb,
-			[]string{k.stream, k.delayed, k.delayedData, k.dead, k.meta, k.stats, k.expiry, k.done}, args...).Int64Slice()
-		if err != nil {
-			return owned, fmt.Errorf("settle: %w", err)
-		}
-		for _, v := range res {
-			owned = append(owned, v == 1)
-		}
-	}
-	return owned, nil
 }
 
 // entryLess orders stream entry ids ("<ms>-<seq>").

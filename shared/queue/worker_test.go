@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -206,16 +207,10 @@ func TestReclaimDeliveriesAndLost(t *testing.T) {
 	a, _ := c.Enqueue(ctx, job("crash", "ok", `{"a":1}`))
 	b, _ := c.Enqueue(ctx, job("crash", "ok", `{"b":1}`))
 	k, _ := newQueueKeys(c.keys, "crash")
-	dead := NewWorker(c, reg, cfg, nil)
-	if err := dead.ensureGroup(ctx, k); err != nil {
-		t.Fatal(err)
-	}
 	// A worker "crashes": it reads both entries and never settles them.
-	crashed := cfg
-	crashed.Consumer = "crashed-1"
-	msgs, err := NewWorker(c, reg, crashed, nil).read(ctx, k, "crash", 10, 10*time.Millisecond)
-	if err != nil || len(msgs) != 2 {
-		t.Fatalf("read %v %v", msgs, err)
+	msgs := readAs(t, rdb, k, "crashed-1", 10)
+	if len(msgs) != 2 {
+		t.Fatalf("read %v", msgs)
 	}
 	// Someone deletes b's entry while it is pending (what MAXLEN trimming does).
 	for _, m := range msgs {
@@ -237,14 +232,13 @@ func TestReclaimDeliveriesAndLost(t *testing.T) {
 
 	// A job that crashes its worker on every delivery ends in the dead letters.
 	poison, _ := c.Enqueue(ctx, job("crash", "ok", `{"poison":1}`))
+	crashed := cfg
 	for i := 0; i < 3; i++ {
 		crashed.Consumer = fmt.Sprintf("crashed-%d", i+2)
 		cw := NewWorker(c, reg, crashed, nil)
 		if i == 0 {
-			if _, err := cw.read(ctx, k, "crash", 10, 10*time.Millisecond); err != nil {
-				t.Fatal(err)
-			}
-		} else if _, _, _, _, err := cw.reclaim(ctx, k, "crash"); err != nil {
+			readAs(t, rdb, k, crashed.Consumer, 10)
+		} else if _, _, _, _, err := cw.reclaim(ctx, k, "crash", 10); err != nil {
 			t.Fatal(err)
 		}
 		time.Sleep(150 * time.Millisecond)
@@ -343,9 +337,9 @@ func TestRecordJSON(t *testing.T) {
 	}
 }
 
-// Many lanes with large batches: every job is settled by its owner (the
-// ownership check must see all of a consumer's pending entries).
-func TestLanesSettleEverything(t *testing.T) {
+// Large batches: every job is settled by its owner (the ownership check
+// must see all of a consumer's pending entries).
+func TestLargeBatchesSettleEverything(t *testing.T) {
 	rdb := redistest.StartServer(t).Client(t)
 	c := newClient(rdb)
 	reg := NewRegistry()
@@ -360,7 +354,7 @@ func TestLanesSettleEverything(t *testing.T) {
 			batch = batch[:0]
 		}
 	}
-	w := NewWorker(c, reg, WorkerConfig{Lanes: 4, Batch: 500, Concurrency: 50, JobTimeout: time.Second, MaxBlock: 10 * time.Millisecond}, nil)
+	w := NewWorker(c, reg, WorkerConfig{Batch: 500, Concurrency: 50, JobTimeout: time.Second, MaxBlock: 10 * time.Millisecond}, nil)
 	sum := drain(t, w, 30*time.Second, "lanes")
 	if sum.Succeeded != 6000 || sum.NotOwned != 0 || sum.Pending != 0 || sum.Backlog != 0 {
 		t.Fatalf("summary %+v", sum)
@@ -379,4 +373,26 @@ func TestEntryLess(t *testing.T) {
 			t.Errorf("entryLess(%s, %s) = %v", tc.a, tc.b, got)
 		}
 	}
+}
+
+// readAs reads up to n new entries of a queue as consumer (creating the
+// group), as a worker that then crashes would.
+func readAs(t *testing.T, rdb redis.UniversalClient, k queueKeys, consumer string, n int64) []work {
+	t.Helper()
+	ctx := context.Background()
+	if err := rdb.XGroupCreateMkStream(ctx, k.stream, Group, "0").Err(); err != nil && !strings.HasPrefix(err.Error(), "BUSYGROUP") {
+		t.Fatal(err)
+	}
+	res, err := rdb.XReadGroup(ctx, &redis.XReadGroupArgs{Group: Group, Consumer: consumer, Streams: []string{k.stream, ">"}, Count: n, Block: -1}).Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		t.Fatal(err)
+	}
+	var out []work
+	for _, st := range res {
+		for _, m := range st.Messages {
+			s := func(f string) string { v, _ := m.Values[f].(string); return v }
+			out = append(out, work{entry: m.ID, d: delivery(k.queue, s("id"), s("type"), s("payload"), s("attempt"), s("max"), 1)})
+		}
+	}
+	return out
 }
