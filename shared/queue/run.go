@@ -703,4 +703,3 @@ func (r *run) finish(ctx context.Context) {
 		r.sum.Delayed += b.Delayed
 	}
 }
-

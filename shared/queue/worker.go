@@ -12,7 +12,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
 )
 
 // WorkerConfig tunes a Worker; zero fields take the defaults shown.
