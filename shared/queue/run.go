@@ -686,7 +686,8 @@ func (r *run) finish(ctx context.Context) {
 	if r.releases == 0 {
 		r.release(ctx)
 	}
-	bctx := context.WithoutCancel(ctx)
+	bctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), r.deadline)
+	defer cancel()
 	for _, l := range r.lanes {
 		removed, err := janitorScript.Run(bctx, r.w.c.rdb, []string{l.k.stream}, Group, r.w.cfg.IdleConsumer.Milliseconds()).Int()
 		r.sum.ConsumersRemoved += removed

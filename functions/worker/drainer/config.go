@@ -2,6 +2,7 @@ package drainer
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -12,7 +13,10 @@ import (
 // Environment variables of the worker (besides REDIS_*, LAMBDIS_KEY_PREFIX
 // and the job handlers' own, read by their packages).
 const (
-	EnvQueues          = "WORKER_QUEUES"           // comma list drained when the input names none
+	EnvQueues          = "WORKER_QUEUES"           // comma list drained when the input names none (default: every registered queue)
+	EnvWeights         = "WORKER_WEIGHTS"          // queue:weight list, e.g. critical:6,default:3,low:1 (1 each)
+	EnvPriority        = "WORKER_PRIORITY"         // weighted (default) or strict
+	EnvLinger          = "WORKER_LINGER"           // how long an idle run waits for new work before it returns (5s)
 	EnvConcurrency     = "WORKER_CONCURRENCY"      // jobs run at once (10)
 	EnvBatch           = "WORKER_BATCH"            // entries read per XREADGROUP (100)
 	EnvJobTimeout      = "WORKER_JOB_TIMEOUT"      // per job (half the function timeout, at most 30s)
@@ -29,6 +33,10 @@ const (
 	MaxConcurrency = 1000
 	MaxBatch       = 1000
 	MaxQueues      = 50
+	MaxWeight      = 1000
+	// DefaultLinger keeps a run this long after its last job, for new
+	// work (the doorbell) before it returns.
+	DefaultLinger = 5 * time.Second
 	// MaxFunctionTimeout is Lambda's longest timeout.
 	MaxFunctionTimeout = 15 * time.Minute
 	// DefaultFunctionTimeout applies when WORKER_FUNCTION_TIMEOUT is unset;
@@ -43,8 +51,12 @@ const (
 
 // Config is the worker's behaviour.
 type Config struct {
-	// Queues are drained when the invocation's input names none.
+	// Queues are drained when the invocation's input names none; when
+	// empty, every registered queue is.
 	Queues []string
+	// Weights and Strict share a run between its queues (queue.Plan).
+	Weights map[string]int
+	Strict  bool
 	// Worker tunes the drain; FunctionTimeout must be the Lambda's timeout,
 	// or a live worker's jobs may be reclaimed and run twice.
 	Worker queue.WorkerConfig
@@ -62,7 +74,21 @@ func ConfigFromEnv(get envvar.Getenv) (Config, error) {
 	if c.Queues, err = ParseQueues(raw); err != nil {
 		return Config{}, envvar.Wrap(EnvQueues, raw, err)
 	}
+	rawW := envvar.String(get, EnvWeights, "")
+	if c.Weights, err = ParseWeights(rawW); err != nil {
+		return Config{}, envvar.Wrap(EnvWeights, rawW, err)
+	}
+	switch p := envvar.String(get, EnvPriority, "weighted"); p {
+	case "weighted", "":
+	case "strict":
+		c.Strict = true
+	default:
+		return Config{}, &envvar.Error{Var: EnvPriority, Value: p, Reason: `must be "weighted" or "strict"`}
+	}
 	w := &c.Worker
+	if w.Linger, err = envvar.Duration(get, EnvLinger, DefaultLinger, 0, MaxFunctionTimeout); err != nil {
+		return Config{}, err
+	}
 	conc, err := envvar.Int(get, EnvConcurrency, 10, 1, MaxConcurrency)
 	if err != nil {
 		return Config{}, err
@@ -119,6 +145,34 @@ func ParseQueues(s string) ([]string, error) {
 	}
 	if err := validQueues(out); err != nil {
 		return nil, err
+	}
+	return out, nil
+}
+
+// ParseWeights parses "queue:weight" pairs separated by commas (spaces
+// ignored); weights are 1 to MaxWeight, queues valid and distinct.
+func ParseWeights(s string) (map[string]int, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	out := map[string]int{}
+	for _, pair := range strings.Split(s, ",") {
+		q, n, ok := strings.Cut(strings.TrimSpace(pair), ":")
+		q = strings.TrimSpace(q)
+		if !ok {
+			return nil, fmt.Errorf("%q: want queue:weight", pair)
+		}
+		wt, err := strconv.Atoi(strings.TrimSpace(n))
+		if err != nil || wt < 1 || wt > MaxWeight {
+			return nil, fmt.Errorf("%q: the weight must be a whole number from 1 to %d", pair, MaxWeight)
+		}
+		if err := queue.ValidateQueueName(q); err != nil {
+			return nil, err
+		}
+		if _, dup := out[q]; dup {
+			return nil, fmt.Errorf("queue %q is weighted twice", q)
+		}
+		out[q] = wt
 	}
 	return out, nil
 }

@@ -25,9 +25,6 @@ const (
 // ErrInput is wrapped by every error about the invocation's input.
 var ErrInput = errors.New("worker: bad input")
 
-// ErrNoQueues: neither the input nor WORKER_QUEUES names a queue.
-var ErrNoQueues = errors.New("worker: no queues to drain: name them in the input's \"queues\" or set " + EnvQueues)
-
 // Metric names (unit Count, dimension Function=worker): the Summary of
 // every run, and EvictionPolicyUnsafe (1 when the server may evict queue
 // keys, else 0).
@@ -43,12 +40,16 @@ const (
 	MetricPending              = "Pending"
 	MetricDelayed              = "Delayed"
 	MetricEvictionPolicyUnsafe = "EvictionPolicyUnsafe"
+	MetricRecreated            = "Recreated" // streams or consumer groups Redis had lost, created again
 )
 
-// Input is the EventBridge Scheduler input: both members are optional.
+// Input is the EventBridge Scheduler input (or a wake's, which names its
+// queue); every member is optional.
 type Input struct {
-	Queues  []string `json:"queues,omitempty"`   // default: WORKER_QUEUES
-	MaxJobs int      `json:"max_jobs,omitempty"` // 0: no cap
+	Queues   []string       `json:"queues,omitempty"`   // default: WORKER_QUEUES, else every registered queue
+	MaxJobs  int            `json:"max_jobs,omitempty"` // 0: no cap
+	Weights  map[string]int `json:"weights,omitempty"`  // default: WORKER_WEIGHTS
+	Priority string         `json:"priority,omitempty"` // weighted or strict; default: WORKER_PRIORITY
 }
 
 // ParseInput decodes the input strictly: unknown members, trailing data,
@@ -76,11 +77,26 @@ func ParseInput(raw []byte) (Input, error) {
 	if in.MaxJobs < 0 || in.MaxJobs > MaxMaxJobs {
 		return Input{}, fmt.Errorf("%w: max_jobs %d: must be from 0 (no cap) to %d", ErrInput, in.MaxJobs, MaxMaxJobs)
 	}
+	for q, wt := range in.Weights {
+		if err := queue.ValidateQueueName(q); err != nil {
+			return Input{}, fmt.Errorf("%w: weights: %v", ErrInput, err)
+		}
+		if wt < 1 || wt > MaxWeight {
+			return Input{}, fmt.Errorf("%w: weights: %q: %d: must be from 1 to %d", ErrInput, q, wt, MaxWeight)
+		}
+	}
+	if in.Priority != "" && in.Priority != "weighted" && in.Priority != "strict" {
+		return Input{}, fmt.Errorf("%w: priority %q: must be \"weighted\" or \"strict\"", ErrInput, in.Priority)
+	}
 	return in, nil
 }
 
-type drainer interface {
-	Drain(ctx context.Context, queues []string, maxJobs int) (queue.Summary, error)
+type runner interface {
+	Run(ctx context.Context, p queue.Plan) (queue.Summary, error)
+}
+
+type queueLister interface {
+	Queues(ctx context.Context) ([]string, error)
 }
 
 type metrics interface {
@@ -89,9 +105,13 @@ type metrics interface {
 
 // Handler is the scheduled worker: one invocation is one Drain.
 type Handler struct {
-	Worker drainer
-	// Queues are drained when the input names none.
-	Queues []string
+	Worker runner
+	// Queues are drained when the input names none; when empty, every
+	// queue the Registry lists.
+	Queues   []string
+	Registry queueLister
+	Weights  map[string]int
+	Strict   bool
 	// FunctionTimeout is the configured function timeout; an invocation
 	// whose deadline is further away is logged as a misconfiguration.
 	FunctionTimeout time.Duration
@@ -110,7 +130,11 @@ func New(rdb redis.UniversalClient, kb keys.Builder, registry *queue.Registry, c
 	}
 	c := queue.NewClient(rdb, kb, cfg.Retention)
 	w := queue.NewWorker(c, registry, cfg.Worker, log)
-	h := &Handler{Worker: w, Queues: cfg.Queues, FunctionTimeout: w.Config().FunctionTimeout, Log: log}
+	h := &Handler{Worker: w, Queues: cfg.Queues, Registry: c, Weights: cfg.Weights, Strict: cfg.Strict, FunctionTimeout: w.Config().FunctionTimeout, Log: log}
+	if wc := w.Config(); wc.FunctionTimeout-wc.JobTimeout-wc.SettleReserve < wc.FunctionTimeout/4 {
+		log.Warn("worker: "+EnvJobTimeout+" leaves a run little time to start jobs: a job starts only while it can still finish and settle before the run's end; lower "+EnvJobTimeout+" or raise the function's timeout ("+EnvFunctionTimeout+")",
+			"function_timeout", wc.FunctionTimeout.String(), "job_timeout", wc.JobTimeout.String(), "start_window", (wc.FunctionTimeout - wc.JobTimeout - wc.SettleReserve).String())
+	}
 	if m != nil { // a nil *Metrics in the interface would not compare equal to nil
 		h.Metrics = m
 	}
@@ -137,9 +161,19 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (queue.Summar
 	if len(queues) == 0 {
 		queues = h.Queues
 	}
-	if len(queues) == 0 {
-		log.Error("worker: input rejected", "error", ErrNoQueues.Error(), "input", clip(raw, 512))
-		return queue.Summary{}, ErrNoQueues
+	if len(queues) == 0 && h.Registry != nil {
+		if queues, err = h.Registry.Queues(ctx); err != nil {
+			err = fmt.Errorf("worker: %w", err)
+			log.Error("worker: drain failed", "error", err.Error())
+			return queue.Summary{}, err
+		}
+	}
+	plan := queue.Plan{Queues: queues, MaxJobs: in.MaxJobs, Weights: h.Weights, Strict: h.Strict}
+	if in.Weights != nil {
+		plan.Weights = in.Weights
+	}
+	if in.Priority != "" {
+		plan.Strict = in.Priority == "strict"
 	}
 	if dl, ok := ctx.Deadline(); ok && h.FunctionTimeout > 0 && time.Until(dl) > h.FunctionTimeout+time.Second {
 		log.Warn("worker: the invocation may outlive "+EnvFunctionTimeout+": set it to the function's timeout, or jobs still running may be reclaimed and run twice",
@@ -147,7 +181,7 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (queue.Summar
 	}
 
 	start := time.Now()
-	sum, err := h.Worker.Drain(ctx, queues, in.MaxJobs)
+	sum, err := h.Worker.Run(ctx, plan)
 	h.emit(sum)
 	if sum.Evicting {
 		log.Error("worker: the Redis eviction policy can evict queue data: set maxmemory-policy to noeviction (or a volatile-* policy)",
@@ -169,7 +203,7 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (queue.Summar
 
 // idle reports whether a run changed nothing.
 func idle(s queue.Summary) bool {
-	return s.Processed+s.Reclaimed+s.Lost+s.GivenBack+s.Promoted+s.NotOwned+s.ConsumersRemoved == 0 &&
+	return s.Processed+s.Reclaimed+s.Lost+s.GivenBack+s.Promoted+s.NotOwned+s.ConsumersRemoved+s.Recreated == 0 &&
 		s.Backlog+s.Pending == 0 && !s.Evicting && !s.OutOfTime
 }
 
@@ -195,6 +229,9 @@ func summaryAttrs(s queue.Summary, queues []string, maxJobs int, d time.Duration
 		slog.Bool("evicting", s.Evicting),
 		slog.String("eviction_policy", s.EvictionPolicy),
 		slog.Bool("out_of_time", s.OutOfTime),
+		slog.Int("recreated", s.Recreated),
+		slog.Int("polls", s.Polls),
+		slog.Int64("idle_ms", s.IdleMS),
 		slog.Float64("duration_ms", float64(d.Microseconds())/1000),
 	}
 }
@@ -222,6 +259,7 @@ func (h *Handler) emit(s queue.Summary) {
 		{MetricPending, int(s.Pending)},
 		{MetricDelayed, int(s.Delayed)},
 		{MetricEvictionPolicyUnsafe, evicting},
+		{MetricRecreated, s.Recreated},
 	} {
 		h.Metrics.Count(m.name, m.n)
 	}

@@ -79,6 +79,9 @@ func newFixture(t testing.TB, rdb redis.UniversalClient, reg *queue.Registry, va
 	// Reads wait 20ms, not a second, for new entries: the tests do not
 	// wait on empty queues.
 	cfg.Worker.MaxBlock = 20 * time.Millisecond
+	if vars[EnvLinger] == "" {
+		cfg.Worker.Linger = 0 // a run returns once idle, unless the test lingers
+	}
 	logs := &logBuffer{}
 	t.Cleanup(func() {
 		if t.Failed() {
