@@ -27,15 +27,17 @@ func runServe(ctx context.Context, c cli, args []string) int {
 	fs := flag.NewFlagSet("lambdis serve", flag.ContinueOnError)
 	fs.SetOutput(c.stderr)
 	addr := fs.String("addr", defaultServeAddr, "host:port to listen on")
-	workerInterval := fs.Duration("worker-interval", defaultWorkerInterval, "how often the job worker drains WORKER_QUEUES (default \"default,cache\"); 0 disables it")
+	workerInterval := fs.Duration("worker-interval", defaultWorkerInterval, "how often the job worker ticks (enqueues also wake it); 0 disables it")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), "usage: lambdis serve [--addr 127.0.0.1:3000] [--worker-interval 2s]\n\n"+
 			"Runs the deployed functions behind a local API Gateway. Redis is REDIS_URL or\n"+
 			"REDIS_ADDRS, else an embedded miniredis; without JWT_SECRET, JWT_SECRET_ARN and\n"+
 			"JWT_JWKS_URL the functions accept tokens from `lambdis token`. Every other\n"+
 			"variable (RATE_LIMITS, AUTHZ_*, LOG_LEVEL, ...) means what it means deployed.\n"+
-			"The job worker runs in-process every --worker-interval, which is also each\n"+
-			"run's deadline (its WORKER_FUNCTION_TIMEOUT).\n"+
+			"The job worker runs in-process as deployed: a tick every --worker-interval\n"+
+			"drains every queue in use (or WORKER_QUEUES), and an enqueue to a queue with\n"+
+			"no worker awake starts a run at once; runs linger WORKER_LINGER (5s) for\n"+
+			"new jobs, within WORKER_FUNCTION_TIMEOUT (10s).\n"+
 			"Logs go to stderr. SIGINT or SIGTERM stops it gracefully.\n\n")
 		fs.PrintDefaults()
 	}
@@ -87,7 +89,11 @@ func banner(w io.Writer, srv *localapi.Server, addr net.Addr, getenv func(string
 		fmt.Fprintln(w, "  jwt:   from JWT_* in the environment")
 	}
 	if iv := srv.WorkerInterval(); iv > 0 {
-		fmt.Fprintf(w, "  worker: every %v over queues %s\n", iv, strings.Join(srv.WorkerQueues(), ", "))
+		queues := "every queue in use"
+		if qs := srv.WorkerQueues(); len(qs) > 0 {
+			queues = "queues " + strings.Join(qs, ", ")
+		}
+		fmt.Fprintf(w, "  worker: %s, woken by enqueues, ticking every %v\n", queues, iv)
 	} else {
 		fmt.Fprintln(w, "  worker: off")
 	}

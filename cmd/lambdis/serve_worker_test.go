@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -73,7 +74,7 @@ func TestServeRunsTheWorker(t *testing.T) {
 	ctx := context.Background()
 	banner, logs, stop := serveInProcess(t, map[string]string{"REDIS_URL": "redis://" + srv.Addr},
 		"--addr", "127.0.0.1:0", "--worker-interval", "1s")
-	if !strings.Contains(banner, "worker: every 1s over queues default") {
+	if !strings.Contains(banner, "worker: every queue in use, woken by enqueues, ticking every 1s") {
 		t.Errorf("banner lacks the worker:\n%s", banner)
 	}
 
@@ -130,5 +131,70 @@ func TestServeWorkerFlags(t *testing.T) {
 	}
 	if code, _, errOut := runCLI(t, map[string]string{"WORKER_CONCURRENCY": "lots"}, "serve", "--addr", "127.0.0.1:0"); code != exitError || !strings.Contains(errOut, "WORKER_CONCURRENCY") {
 		t.Errorf("bad WORKER_CONCURRENCY: exit %d stderr %q", code, errOut)
+	}
+}
+
+// TestServeWakesForAnyQueue: a job enqueued through the API to a queue no
+// configuration names runs at once: the enqueue wakes the in-process
+// worker (the tick, every minute here, cannot be what ran it). Then Redis
+// loses the queue while a run lingers (the stream deleted, and separately
+// FLUSHALL): the next job still runs, with nothing restarted, and the loss
+// is logged at ERROR and counted.
+func TestServeWakesForAnyQueue(t *testing.T) {
+	srv := redistest.StartServer(t)
+	rdb := srv.Client(t)
+	ctx := context.Background()
+	vars := map[string]string{"REDIS_URL": "redis://" + srv.Addr}
+	banner, logs, stop := serveInProcess(t, vars, "--addr", "127.0.0.1:0", "--worker-interval", "1m")
+	base := strings.Fields(banner[strings.Index(banner, "listening on ")+len("listening on "):])[0]
+	token := mint(t, nil, "--sub", "alice")
+	c := queue.NewClient(rdb, keys.Builder{}, 0)
+
+	runs := func(what, key string) {
+		t.Helper()
+		if err := rdb.Set(ctx, key, "stale", 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+		r := call(t, "POST", base+"/jobs", token, `{"queue":"orders","type":"cache.invalidate","payload":{"keys":["`+key+`"]}}`)
+		if r.status != 202 {
+			t.Fatalf("%s: enqueue: %d %s", what, r.status, r.body)
+		}
+		id, _ := r.json(t)["id"].(string)
+		deadline := time.Now().Add(10 * time.Second) // the next tick is a minute away
+		for {
+			rec, err := c.Status(ctx, id)
+			if err == nil && rec.State == queue.StateSucceeded {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: job %s after 10s: %+v %v", what, id, rec, err)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if n := rdb.Exists(ctx, key).Val(); n != 0 {
+			t.Errorf("%s: the job succeeded but %s is still there", what, key)
+		}
+	}
+	runs("first job", "lambdis:cache:{x}:a")
+	if ok, err := c.Registered(ctx, "orders"); err != nil || !ok {
+		t.Errorf("orders not registered: %v %v", ok, err)
+	}
+	if err := rdb.Del(ctx, "lambdis:q:{orders}:stream").Err(); err != nil {
+		t.Fatal(err)
+	}
+	runs("after the stream was deleted", "lambdis:cache:{x}:b")
+	if err := rdb.FlushAll(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	runs("after FLUSHALL", "lambdis:cache:{x}:c")
+	if code := stop(); code != exitOK {
+		t.Errorf("exit %d", code)
+	}
+	out := logs.String()
+	if n := strings.Count(out, `"level":"ERROR","message":"queue: the stream or its consumer group was gone`); n < 2 {
+		t.Errorf("%d ERROR lines for the losses, want 2 (stream deleted, FLUSHALL)", n)
+	}
+	if !regexp.MustCompile(`"recreated":[1-9]`).MatchString(out) {
+		t.Errorf("no run counted a recreated stream")
 	}
 }

@@ -51,6 +51,9 @@ func (w *Worker) Drain(ctx context.Context, queues []string, maxJobs int) (Summa
 // finished ones in the same pipeline as the next polls. Entries fetched but
 // not started when the time is up are given back for the next run.
 func (w *Worker) Run(ctx context.Context, p Plan) (Summary, error) {
+	if len(p.Queues) == 0 {
+		return Summary{}, nil // nothing registered yet: nothing to wait for either
+	}
 	deadline, ok := ctx.Deadline()
 	if !ok {
 		deadline = time.Now().Add(DefaultBudget)

@@ -11,7 +11,8 @@
 -- deleted from the stream in the same call that records where it went:
 --   ok    -> acked together, and recorded in the done hash (id -> "<finished
 --            ms> <attempts>") kept for the retention; the entries are then
---            removed by trim_acked, which deletes only acknowledged entries.
+--            removed by trim_acked (run after every settle), which deletes
+--            only acknowledged entries.
 --            The common path touches no JSON.
 --   retry -> delayed set, due after the backoff, attempt + 1
 --   dead  -> dead-letter stream with the error history and worker version;
@@ -84,8 +85,11 @@ if #ok_entries > 0 then
   -- The batch expires as one member: "<first id> <n>|<id> <id> ...".
   redis.call('ZADD', KEYS[7], now + retention, '#' .. table.concat(done_ids, ' '))
   counts.succeeded = #ok_entries
-  trim_acked(KEYS[1], ARGV[1])
 end
+-- After every settle, not only one with successes: a success settled while
+-- an older entry was still pending stays on the stream until a later settle
+-- (of any outcome) finds nothing older pending.
+if #out > 0 then trim_acked(KEYS[1], ARGV[1]) end
 for k, v in pairs(counts) do
   if v > 0 then redis.call('HINCRBY', KEYS[6], k, v) end
 end

@@ -58,11 +58,15 @@
 //     timeout's 504 is emulated; the timeout is only the context deadline.
 //
 // With Config.WorkerInterval (`lambdis serve` sets 2s by default), Serve also
-// runs the worker function (functions/worker) in-process, at once and then
-// every interval, as EventBridge Scheduler invokes it deployed: it drains
-// WORKER_QUEUES (default "default,cache") with the job types of shared/jobs, each
-// run with a deadline of one interval, which is also its
-// WORKER_FUNCTION_TIMEOUT. A run that finds nothing logs at debug level.
+// runs the worker function (functions/worker) in-process, started the two
+// ways it is deployed: a tick at once and then every interval (as
+// EventBridge Scheduler invokes it; a tick waits while the previous tick's
+// run lasts), draining every registered queue (or WORKER_QUEUES), and a run
+// for a queue each time an enqueue finds no worker awake on it (the
+// enqueue function's asynchronous Invoke). Runs have the job types of
+// shared/jobs and a deadline of WORKER_FUNCTION_TIMEOUT (default
+// DefaultWorkerTimeout); they linger WORKER_LINGER for new work. A run that
+// finds nothing logs at debug level.
 //
 // Redis is REDIS_URL or REDIS_ADDRS (with every REDIS_* variable, through
 // redisconn) or else an embedded miniredis whose TTLs follow the wall clock.

@@ -8,6 +8,7 @@ import (
 	"github.com/lambdis/lambdis/functions/enqueue/jobsapi"
 	"github.com/lambdis/lambdis/functions/leaderboard/boards"
 	"github.com/lambdis/lambdis/functions/revoke/revocation"
+	"github.com/lambdis/lambdis/shared/queue"
 )
 
 // routes builds every function the API invokes, from the environment, as
@@ -32,6 +33,9 @@ func (s *Server) routes(ctx context.Context) ([]Route, error) {
 	jobs, err := jobsapi.FromEnv(ctx, s.getenv, s.rdb, nil, s.functionLog("enqueue"))
 	if err != nil {
 		return nil, fmt.Errorf("localapi: %w", err)
+	}
+	if c, ok := jobs.Queue.(*queue.Client); ok && s.worker != nil {
+		c.SetWaker(s.worker) // an enqueue wakes the in-process worker at once
 	}
 	leaderboard, err := boards.FromEnv(ctx, s.getenv, s.rdb, s.functionLog("leaderboard"))
 	if err != nil {

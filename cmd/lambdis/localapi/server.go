@@ -56,10 +56,9 @@ type Config struct {
 	Authorizer AuthorizerFunc
 	// Routes are added to the built-in route table (see routes).
 	Routes []Route
-	// WorkerInterval is how often Serve runs the worker function
+	// WorkerInterval is how often Serve ticks the worker function
 	// (functions/worker) in-process, as EventBridge Scheduler would invoke
-	// it, over WORKER_QUEUES (default "default,cache"); each run's deadline is
-	// the interval. 0 runs no worker.
+	// it; enqueues also wake it (see the package doc). 0 runs no worker.
 	WorkerInterval time.Duration
 }
 
@@ -117,17 +116,17 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 			return nil, err
 		}
 	}
+	if cfg.WorkerInterval != 0 {
+		if s.worker, err = s.buildWorker(ctx, cfg.WorkerInterval); err != nil {
+			return nil, err
+		}
+	}
 	routes, err := s.routes(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if s.router, err = newRouter(append(routes, cfg.Routes...)); err != nil {
 		return nil, err
-	}
-	if cfg.WorkerInterval != 0 {
-		if s.worker, err = s.buildWorker(ctx, cfg.WorkerInterval); err != nil {
-			return nil, err
-		}
 	}
 	return s, nil
 }
@@ -207,9 +206,9 @@ func (s *Server) Close() error { return s.closeRedis() }
 // Serve answers HTTP on ln until ctx is done, then shuts down gracefully:
 // it stops accepting, waits up to ShutdownTimeout for requests in flight and
 // returns nil. Any other error of the listener is returned. With a
-// WorkerInterval, Serve also runs the worker, at once and then every
-// interval, and on shutdown waits for the run in progress (at most one
-// interval).
+// WorkerInterval, Serve also runs the worker: a tick at once and then every
+// interval, and a run for each wake of an enqueue; on shutdown it cuts the
+// runs short and waits for them (jobs started finish or are given back).
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	hs := &http.Server{
 		Handler:           s,
@@ -220,7 +219,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		wctx, stop := context.WithCancel(ctx)
 		done := make(chan struct{})
 		go func() { defer close(done); s.runWorker(wctx) }()
-		defer func() { stop(); <-done }() // the run in progress ends by its deadline
+		defer func() { stop(); <-done }()
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()

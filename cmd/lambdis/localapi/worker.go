@@ -2,9 +2,11 @@ package localapi
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -12,36 +14,43 @@ import (
 	"github.com/lambdis/lambdis/shared/telemetry"
 )
 
-// DefaultWorkerQueues is what the in-process worker drains when
-// WORKER_QUEUES is unset: the default queue and "cache", where
-// shared/cache puts its delayed second deletes.
-const DefaultWorkerQueues = "default,cache"
+// DefaultWorkerTimeout is each in-process run's deadline (its
+// WORKER_FUNCTION_TIMEOUT) unless the environment sets one: longer than the
+// tick, as the stack's worker timeout is longer than its schedule.
+const DefaultWorkerTimeout = 10 * time.Second
 
-// worker is the scheduled worker function run in-process: the stand-in for
-// EventBridge Scheduler invoking functions/worker.
+// maxWakeRuns bounds the runs woken at once, as the worker's reserved
+// concurrency does deployed.
+const maxWakeRuns = 4
+
+// worker is the worker function run in-process, started the two ways
+// Lambda starts it deployed: the schedule's tick (EventBridge Scheduler, an
+// input naming no queue: every registered queue) and the enqueue's wake (an
+// asynchronous Invoke naming the queue).
 type worker struct {
 	h        *drainer.Handler
 	metrics  *telemetry.Metrics
 	interval time.Duration
+	timeout  time.Duration
+	wakes    chan string
+
+	mu     sync.Mutex
+	active map[string]bool // "" for the tick run, else the queue of a woken run
 }
 
 // buildWorker builds the worker function as functions/worker's main.go
-// does. Each run's deadline is the interval, so the interval is also its
-// WORKER_FUNCTION_TIMEOUT (whatever the environment says: no run outlives
-// it, which is what makes reclaiming orphaned jobs safe).
+// does.
 func (s *Server) buildWorker(ctx context.Context, interval time.Duration) (*worker, error) {
 	if interval < time.Second || interval > drainer.MaxFunctionTimeout {
 		return nil, fmt.Errorf("localapi: worker interval %v: must be from 1s to %v (0: no worker)", interval, drainer.MaxFunctionTimeout)
 	}
+	timeout := DefaultWorkerTimeout
 	get := func(k string) string {
-		switch v := s.getenv(k); {
-		case k == drainer.EnvFunctionTimeout:
-			return interval.String()
-		case k == drainer.EnvQueues && strings.TrimSpace(v) == "":
-			return DefaultWorkerQueues
-		default:
-			return v
+		v := s.getenv(k)
+		if k == drainer.EnvFunctionTimeout && strings.TrimSpace(v) == "" {
+			return timeout.String()
 		}
+		return v
 	}
 	ns, err := telemetry.NamespaceFromEnv(get)
 	if err != nil {
@@ -56,10 +65,24 @@ func (s *Server) buildWorker(ctx context.Context, interval time.Duration) (*work
 		return nil, fmt.Errorf("localapi: %w", err)
 	}
 	h.IdleLevel = slog.LevelDebug // a line every interval would drown the request log
-	return &worker{h: h, metrics: m, interval: interval}, nil
+	return &worker{h: h, metrics: m, interval: interval, timeout: h.FunctionTimeout, wakes: make(chan string, 64), active: map[string]bool{}}, nil
 }
 
-// WorkerInterval is how often the in-process worker runs (0: never).
+// Wake is the in-process stand-in for the enqueue function's asynchronous
+// Invoke of the worker (queue.Waker): it never blocks; a wake that finds
+// the wake buffer full is dropped, as a throttled Invoke would be (the
+// queue's lease lapses and the next enqueue wakes again; the tick runs the
+// job in any case).
+func (w *worker) Wake(_ context.Context, queue string) error {
+	select {
+	case w.wakes <- queue:
+		return nil
+	default:
+		return fmt.Errorf("localapi: worker: %d wakes waiting", cap(w.wakes))
+	}
+}
+
+// WorkerInterval is how often the in-process worker ticks (0: never).
 func (s *Server) WorkerInterval() time.Duration {
 	if s.worker == nil {
 		return 0
@@ -67,7 +90,8 @@ func (s *Server) WorkerInterval() time.Duration {
 	return s.worker.interval
 }
 
-// WorkerQueues are the queues the in-process worker drains.
+// WorkerQueues are the queues WORKER_QUEUES names; none: the worker drains
+// every registered queue.
 func (s *Server) WorkerQueues() []string {
 	if s.worker == nil {
 		return nil
@@ -75,26 +99,55 @@ func (s *Server) WorkerQueues() []string {
 	return append([]string(nil), s.worker.h.Queues...)
 }
 
-// runWorker invokes the worker at once and then every interval until ctx is
-// done. A run is not cut short by ctx: it ends by its own deadline, one
-// interval, as a Lambda invocation would.
+// runWorker ticks at once and then every interval (a tick waits while the
+// previous tick's run lasts), and starts a run for each wake, until ctx is
+// done; it then waits for the runs, which ctx's end cuts short (jobs
+// started are finished or given back, never lost).
 func (s *Server) runWorker(ctx context.Context) {
-	t := time.NewTicker(s.worker.interval)
-	defer t.Stop()
-	for {
-		requestID := newRequestID()
-		rctx := lambdacontext.NewContext(context.WithoutCancel(ctx), &lambdacontext.LambdaContext{AwsRequestID: requestID})
-		rctx, cancel := context.WithTimeout(rctx, s.worker.interval)
-		// The handler logs its errors; a panic is the runtime's to report.
-		if _, err := invoke(rctx, s.worker.h.Handle, nil); err != nil && strings.HasPrefix(err.Error(), "panic: ") {
-			s.log.Error("worker panicked", "error", err.Error(), "request_id", requestID)
+	w := s.worker
+	var wg sync.WaitGroup
+	start := func(key string, input []byte) {
+		w.mu.Lock()
+		if w.active[key] || (key != "" && len(w.active) > maxWakeRuns) {
+			w.mu.Unlock()
+			return
 		}
-		cancel()
-		s.flushMetrics(rctx, s.worker.metrics)
+		w.active[key] = true
+		w.mu.Unlock()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { w.mu.Lock(); delete(w.active, key); w.mu.Unlock() }()
+			s.invokeWorker(ctx, input)
+		}()
+	}
+	t := time.NewTicker(w.interval)
+	defer t.Stop()
+	start("", nil)
+	for {
 		select {
 		case <-ctx.Done():
+			wg.Wait()
 			return
 		case <-t.C:
+			start("", nil)
+		case q := <-w.wakes:
+			in, _ := json.Marshal(drainer.Input{Queues: []string{q}})
+			start(q, in)
 		}
 	}
+}
+
+// invokeWorker is one invocation of the worker function, with its own
+// request id and the function's timeout as its deadline.
+func (s *Server) invokeWorker(ctx context.Context, input []byte) {
+	requestID := newRequestID()
+	rctx := lambdacontext.NewContext(ctx, &lambdacontext.LambdaContext{AwsRequestID: requestID})
+	rctx, cancel := context.WithTimeout(rctx, s.worker.timeout)
+	defer cancel()
+	// The handler logs its errors; a panic is the runtime's to report.
+	if _, err := invoke(rctx, s.worker.h.Handle, json.RawMessage(input)); err != nil && strings.HasPrefix(err.Error(), "panic: ") {
+		s.log.Error("worker panicked", "error", err.Error(), "request_id", requestID)
+	}
+	s.flushMetrics(context.WithoutCancel(rctx), s.worker.metrics)
 }
