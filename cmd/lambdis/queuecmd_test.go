@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -256,7 +257,10 @@ func TestQueueRedriveAndPurge(t *testing.T) {
 
 	// By entry id, flags first, with an id that is no dead letter: the
 	// others are redriven, the exit status says something was not.
-	code, out, errOut = f.run(t, "redrive", "--id", dl[1].EntryID, "--id", "1-0", "--id", f.ok, "billing")
+	// (Jobs settle as they finish: the dead letters' order is not the
+	// enqueue order.)
+	i := slices.IndexFunc(dl, func(d queue.DeadLetter) bool { return d.JobID == f.dead[1] })
+	code, out, errOut = f.run(t, "redrive", "--id", dl[i].EntryID, "--id", "1-0", "--id", f.ok, "billing")
 	if code != exitError || out != f.dead[1]+"\n" || !strings.Contains(errOut, "not dead letters of billing: 1-0, "+f.ok) {
 		t.Fatalf("redrive with unknown ids: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}

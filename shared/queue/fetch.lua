@@ -12,9 +12,10 @@
 -- it (a restart without persistence, FLUSHALL, a failover to a replica that
 -- had not received it). healed is 2 when the stats hash says the group had
 -- existed (a loss), 1 when this is the queue's first read.
--- The lease says a worker is awake on the queue: "busy" while it reads
--- entries, "idle" after a read found none (the next enqueue then rings the
--- doorbell instead of waking another worker).
+-- The lease says a worker is awake on the queue: "busy" after a read that
+-- filled its count (the run reads again at once), "idle" after one that
+-- emptied the queue (the next enqueue then rings the doorbell instead of
+-- waking another worker); a fetch of 0 entries only renews it.
 -- Returns {promoted, healed, next due ms (-1: nothing delayed), now ms,
 -- number of gc members, the gc members ("<job id> <record key>"), then 6 per
 -- entry read: entry id, job id, type, payload, attempt, max}.
@@ -35,12 +36,12 @@ if count > 0 then
     r = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', count, 'STREAMS', KEYS[1], '>')
   end
   if type(r) == 'table' and r[1] then read = r[1][2] end
-  if #read > 0 then
+  if #read >= count then
     redis.call('SET', KEYS[9], 'busy', 'PX', ARGV[4])
   else
     redis.call('SET', KEYS[9], 'idle', 'PX', ARGV[4])
   end
-else
+elseif redis.call('PEXPIRE', KEYS[9], ARGV[4]) == 0 then
   redis.call('SET', KEYS[9], 'busy', 'PX', ARGV[4])
 end
 local next_due = -1

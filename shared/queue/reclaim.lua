@@ -57,5 +57,8 @@ end
 out[1] = lost
 if claimed > 0 then redis.call('HINCRBY', KEYS[4], 'reclaimed', claimed) end
 if lost > 0 then redis.call('HINCRBY', KEYS[4], 'lost', lost) end
-if dead > 0 then redis.call('HINCRBY', KEYS[4], 'dead', dead) end
+if dead > 0 then
+  redis.call('HINCRBY', KEYS[4], 'dead', dead)
+  trim_acked(KEYS[1], ARGV[1]) -- as after a settle: entries acked above these may go now
+end
 return out

@@ -79,6 +79,7 @@ type lane struct {
 	nextPoll time.Time // poll by then (refresh)
 	nextDue  time.Time // its next delayed job or retry (zero: none)
 	ready    []work    // fetched, not started
+	inflight int       // started, not finished
 	back     []work    // handed back by a job cut short
 	done     []*result // finished, not settled
 	reclaim  time.Time // look for orphans by then
@@ -184,6 +185,7 @@ func (r *run) open(ctx context.Context) bool {
 
 func (r *run) loop(ctx context.Context) {
 	for {
+		r.listen()
 		open := r.open(ctx)
 		if open {
 			r.reclaimOrphans(ctx)
@@ -199,13 +201,10 @@ func (r *run) loop(ctx context.Context) {
 			return
 		case !open:
 			r.wait(ctx, r.deadline)
+		case len(r.quotas(time.Now())) > 0:
+			continue // a lane can read more now
 		case busy:
-			if r.anyHot() && r.room() > 0 {
-				continue
-			}
 			r.wait(ctx, r.nextPoll())
-		case r.anyHot() || r.anyPoll():
-			continue
 		default:
 			if r.idleDone() {
 				if r.release(ctx) {
@@ -287,15 +286,6 @@ func (r *run) readyCount() int {
 // most one batch.
 func (r *run) room() int { return r.w.cfg.Batch - r.inflight - r.readyCount() }
 
-func (r *run) anyHot() bool {
-	return slices.ContainsFunc(r.lanes, func(l *lane) bool { return l.hot })
-}
-
-func (r *run) anyPoll() bool {
-	now := time.Now()
-	return slices.ContainsFunc(r.lanes, func(l *lane) bool { return r.due(l, now) })
-}
-
 // due reports whether a lane is to be polled now.
 func (r *run) due(l *lane, now time.Time) bool {
 	return l.hot || l.poll || !now.Before(l.nextPoll) || (!l.nextDue.IsZero() && !now.Before(l.nextDue))
@@ -336,6 +326,25 @@ func (r *run) wait(ctx context.Context, until time.Time) {
 	}
 }
 
+// listen takes the doorbells that rang and the jobs that finished,
+// without waiting.
+func (r *run) listen() {
+	for {
+		select {
+		case f := <-r.results:
+			r.collect(f)
+		case m, ok := <-r.bells:
+			if !ok {
+				r.bells = nil
+				return
+			}
+			r.ring(m)
+		default:
+			return
+		}
+	}
+}
+
 func (r *run) ring(m *redis.Message) {
 	if l := r.byName[m.Payload]; l != nil {
 		l.poll = true
@@ -344,6 +353,7 @@ func (r *run) ring(m *redis.Message) {
 
 func (r *run) collect(f finished) {
 	r.inflight--
+	f.l.inflight--
 	r.lastWork = time.Now()
 	if f.r.outcome == "giveback" {
 		f.l.back = append(f.l.back, f.r.job)
@@ -450,34 +460,57 @@ func (w *Worker) eval(ctx context.Context, calls []*call) {
 	}
 }
 
-// pollCalls are the fetches of the lanes due for a poll, with how many
-// entries each may read: the run's room shared by weight (strict: all of
-// it to the first lane in priority order), at least one each.
+// pollCalls are the fetches of the lanes due for a poll, each reading its
+// quota; a lane due only for its lease and with no quota is polled for 0
+// entries (the lease is renewed, due jobs promoted).
 func (r *run) pollCalls(now time.Time) []*call {
-	var due []*lane
-	weight := 0
-	for _, l := range r.lanes {
-		if r.due(l, now) {
-			due = append(due, l)
-			weight += l.weight
-		}
-	}
-	room := r.room()
 	var calls []*call
-	for i, l := range due {
-		count := 0
-		switch {
-		case room <= 0:
-		case r.strict:
-			if i == 0 || !slices.ContainsFunc(due[:i], func(h *lane) bool { return h.hot }) {
-				count = room
-			}
-		default:
-			count = max(1, room*l.weight/weight)
+	q := r.quotas(now)
+	for _, l := range r.lanes {
+		if n := q[l]; n > 0 {
+			calls = append(calls, r.fetchCall(l, n))
+		} else if r.due(l, now) && !now.Before(l.nextPoll) {
+			calls = append(calls, r.fetchCall(l, 0))
 		}
-		calls = append(calls, r.fetchCall(l, count))
 	}
 	return calls
+}
+
+// quotas are how many entries each lane due for a poll may read now.
+// Weighted fair: each active lane (one with entries fetched or running, a
+// full last read, or a doorbell) may hold its weight's share of a batch, at
+// least one, so a flooded queue never fills the run and a quiet one always
+// has room. Strict: the first due lane in priority order gets all the
+// room, the lanes below it wait their turn.
+func (r *run) quotas(now time.Time) map[*lane]int {
+	q := map[*lane]int{}
+	if r.strict {
+		if room := r.room(); room > 0 {
+			for _, l := range r.lanes {
+				if r.due(l, now) {
+					q[l] = room
+					break
+				}
+			}
+		}
+		return q
+	}
+	active := 0
+	for _, l := range r.lanes {
+		if l.hot || l.poll || len(l.ready) > 0 || l.inflight > 0 {
+			active += l.weight
+		}
+	}
+	for _, l := range r.lanes {
+		if !r.due(l, now) {
+			continue
+		}
+		share := max(1, r.w.cfg.Batch*l.weight/max(active, l.weight))
+		if free := share - len(l.ready) - l.inflight; free > 0 {
+			q[l] = free
+		}
+	}
+	return q
 }
 
 func (r *run) fetchCall(l *lane, count int) *call {
@@ -490,7 +523,10 @@ func (r *run) fetchCall(l *lane, count int) *call {
 	c.done = func(cmd *redis.Cmd) {
 		r.sum.Polls++
 		now := time.Now()
-		l.poll, l.hot, l.nextPoll = false, false, now.Add(w.cfg.Refresh)
+		l.nextPoll = now.Add(w.cfg.Refresh)
+		if count > 0 { // a fetch of 0 only renewed the lease: still hot, still due
+			l.poll, l.hot = false, false
+		}
 		res, err := cmd.Slice()
 		if err == nil && len(res) < 5 {
 			err = fmt.Errorf("malformed reply of %d values", len(res))
@@ -531,7 +567,9 @@ func (r *run) fetchCall(l *lane, count int) *call {
 			l.ready = append(l.ready, work{entry: s(0), d: delivery(l.name, s(1), s(2), s(3), s(4), s(5), 1)})
 			got++
 		}
-		l.hot = count > 0 && got >= count
+		if count > 0 {
+			l.hot = got >= count
+		}
 	}
 	return c
 }
@@ -617,6 +655,7 @@ func (r *run) dispatch(ctx context.Context) {
 		job := l.ready[0]
 		l.ready = l.ready[1:]
 		r.inflight++
+		l.inflight++
 		r.started++
 		r.lastWork = time.Now()
 		go func() { r.results <- finished{l: l, r: r.w.run(ctx, job, r.deadline)} }()
