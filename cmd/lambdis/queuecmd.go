@@ -34,6 +34,7 @@ type queueSubcommand struct {
 
 // queueSubcommands lists them in the order the usage shows them.
 var queueSubcommands = []queueSubcommand{
+	{"list", "[--json]", "every queue in use, with its backlog, the age of its oldest due job, delayed, pending and dead", runQueueList},
 	{"books", "<queue> [--json]", "the queue's counters and sizes, and their drift (0 when nothing was lost); alias: stats", runQueueBooks},
 	{"dead", "<queue> [--limit 20] [--after ENTRY] [--json]", "list dead letters, oldest first (--json adds payloads and error histories)", runQueueDead},
 	{"redrive", "<queue> (--id ID... | --all)", "put dead letters back on the work stream with fresh attempts", runQueueRedrive},
@@ -211,6 +212,68 @@ func newBooksView(q string, b queue.Books) booksView {
 		Dead: b.Dead, Lost: b.Lost, Reclaimed: b.Reclaimed, Redriven: b.Redriven, Stream: b.Stream,
 		Backlog: b.Backlog(), Pending: b.Pending, Delayed: b.Delayed, DeadLetters: b.DeadLetters, Drift: b.Drift(),
 	}
+}
+
+// listView is one queue of `lambdis queue list`.
+type listView struct {
+	Queue       string  `json:"queue"`
+	Backlog     int64   `json:"backlog"`
+	OldestDueMS int64   `json:"oldest_due_ms"` // how long its oldest job waiting for a worker has been due
+	Delayed     int64   `json:"delayed"`
+	Pending     int64   `json:"pending"`
+	DeadLetters int64   `json:"dead_letters"`
+	Succeeded   int64   `json:"succeeded"`
+	Drift       int64   `json:"drift"`
+	FirstUsed   *string `json:"first_used,omitempty"`
+}
+
+func runQueueList(ctx context.Context, c cli, name string, args []string) int {
+	f := newQueueFlags(c, name, "[--json]",
+		"Lists every queue in use (the registry an enqueue writes on a queue's first use), with its\n"+
+			"backlog (jobs due now, waiting for a worker), how long the oldest of them has been due,\n"+
+			"delayed and retrying jobs, pending (held by workers), dead letters, succeeded and drift.")
+	asJSON := f.Bool("json", false, "print JSON")
+	if _, code, ok := f.parse(args, 0, ""); !ok {
+		return code
+	}
+	qc, closeFn, err := f.client(ctx)
+	if err != nil {
+		return f.fail(err)
+	}
+	defer closeFn()
+	all, err := qc.Overviews(ctx)
+	if err != nil {
+		return f.fail(err)
+	}
+	views := make([]listView, 0, len(all))
+	for _, o := range all {
+		v := listView{Queue: o.Queue, Backlog: o.Books.Backlog(), OldestDueMS: o.OldestDue.Milliseconds(), Delayed: o.Books.Delayed,
+			Pending: o.Books.Pending, DeadLetters: o.Books.DeadLetters, Succeeded: o.Books.Succeeded, Drift: o.Books.Drift()}
+		if !o.FirstUsed.IsZero() {
+			t := o.FirstUsed.Format("2006-01-02T15:04:05.000Z07:00")
+			v.FirstUsed = &t
+		}
+		views = append(views, v)
+	}
+	if *asJSON {
+		writeJSON(c.stdout, views)
+		return exitOK
+	}
+	if len(views) == 0 {
+		fmt.Fprintln(c.stderr, "no queue has been used yet (a queue is registered by its first enqueue)")
+		return exitOK
+	}
+	tw := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "QUEUE\tBACKLOG\tOLDEST DUE\tDELAYED\tPENDING\tDEAD\tSUCCEEDED\tDRIFT\t")
+	for _, v := range views {
+		age := "-"
+		if v.Backlog > 0 {
+			age = (time.Duration(v.OldestDueMS) * time.Millisecond).String()
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%d\t%d\t%d\t%d\t%d\t\n", v.Queue, v.Backlog, age, v.Delayed, v.Pending, v.DeadLetters, v.Succeeded, v.Drift)
+	}
+	_ = tw.Flush()
+	return exitOK
 }
 
 func runQueueBooks(ctx context.Context, c cli, name string, args []string) int {

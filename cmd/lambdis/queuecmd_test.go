@@ -374,3 +374,37 @@ func TestQueueUnreachable(t *testing.T) {
 		t.Errorf("refused: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 }
+
+// queue list shows every queue in use (registered by its first enqueue),
+// with its backlog and the age of its oldest due job.
+func TestQueueList(t *testing.T) {
+	f := newQueueFixture(t, "")
+	ctx := context.Background()
+	for range 2 {
+		if _, err := f.qc.Enqueue(ctx, queue.Job{Queue: "orders", Type: "ok", Payload: json.RawMessage(`{}`)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(20 * time.Millisecond)
+	code, out, errOut := f.run(t, "list", "--json")
+	if code != exitOK {
+		t.Fatalf("list --json: exit %d: %s", code, errOut)
+	}
+	var got []listView
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if len(got) != 2 || got[0].Queue != "billing" || got[1].Queue != "orders" {
+		t.Fatalf("queues %+v", got)
+	}
+	if b := got[0]; b.DeadLetters != 3 || b.Succeeded != 1 || b.Backlog != 0 || b.OldestDueMS != 0 || b.FirstUsed == nil {
+		t.Errorf("billing %+v", b)
+	}
+	if o := got[1]; o.Backlog != 2 || o.OldestDueMS < 20 || o.Drift != 0 {
+		t.Errorf("orders %+v", o)
+	}
+	code, out, _ = f.run(t, "list")
+	if code != exitOK || !strings.Contains(out, "QUEUE") || !strings.Contains(out, "orders") {
+		t.Errorf("list: exit %d\n%s", code, out)
+	}
+}

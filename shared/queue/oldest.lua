@@ -14,8 +14,12 @@ for _, g in ipairs(groups) do
   if f.name == ARGV[1] then
     local next = redis.call('XRANGE', KEYS[1], '(' .. f['last-delivered-id'], '+', 'COUNT', 1)
     if next[1] then oldest = ms(next[1][1]) end
+    local back = redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2])
+    if back[1] and (oldest == 0 or ms(back[1][1]) < oldest) then oldest = ms(back[1][1]) end
+    return oldest
   end
 end
-local back = redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2])
-if back[1] and (oldest == 0 or ms(back[1][1]) < oldest) then oldest = ms(back[1][1]) end
+-- no group yet: every entry waits
+local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)
+if first[1] then oldest = ms(first[1][1]) end
 return oldest
