@@ -29,7 +29,7 @@ type queueFixture struct {
 	ok   string   // the succeeded job's id
 }
 
-const failError = "boom: card declined\n\tsecond line"
+const failError = "boom: card declined by https://pay.example.com/charge\n\tsecond line"
 
 func newQueueFixture(t *testing.T, prefix string) *queueFixture {
 	t.Helper()
@@ -183,7 +183,7 @@ func TestQueueDeadAndStatus(t *testing.T) {
 	}
 	for i, d := range dl {
 		row := regexp.MustCompile(`^` + regexp.QuoteMeta(d.EntryID) + ` +` + regexp.QuoteMeta(f.dead[i]) +
-			` +fail +1 +\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ +boom: card declined second line$`)
+			` +fail +1 +\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ +boom: card declined by https://pay\.example\.com/charge second line$`)
 		if !row.MatchString(lines[i+1]) {
 			t.Errorf("dead row %d = %q, want entry, job %s, type, attempts, time, one-line error", i, lines[i+1], f.dead[i])
 		}
@@ -200,7 +200,13 @@ func TestQueueDeadAndStatus(t *testing.T) {
 	}
 
 	code, out, _ = f.run(t, "dead", "billing", "--json")
-	var got []queue.DeadLetter
+	var got []struct {
+		JobID    string          `json:"job_id"`
+		Payload  json.RawMessage `json:"payload"`
+		Error    string          `json:"error"`
+		Attempts int             `json:"attempts"`
+		DiedAt   time.Time       `json:"died_at"`
+	}
 	if err := json.Unmarshal([]byte(out), &got); code != exitOK || err != nil || len(got) != 3 {
 		t.Fatalf("dead --json: exit %d, %v:\n%s", code, err, out)
 	}
@@ -209,7 +215,7 @@ func TestQueueDeadAndStatus(t *testing.T) {
 		if err := json.Compact(&payload, d.Payload); err != nil {
 			t.Fatal(err)
 		}
-		if d.JobID != f.dead[i] || payload.String() != fmt.Sprintf(`{"invoice":%d}`, i) || d.Error != failError || d.Attempts != 1 || d.DiedAt == 0 {
+		if d.JobID != f.dead[i] || payload.String() != fmt.Sprintf(`{"invoice":%d}`, i) || d.Error != failError || d.Attempts != 1 || d.DiedAt.IsZero() {
 			t.Errorf("dead --json [%d] = %+v", i, d)
 		}
 	}
@@ -246,7 +252,7 @@ func TestQueueRedriveAndPurge(t *testing.T) {
 
 	// By job id.
 	code, out, errOut := f.run(t, "redrive", "billing", "--id", f.dead[0])
-	if code != exitOK || out != f.dead[0]+"\n" || !strings.Contains(errOut, "1 dead letters of billing redriven") {
+	if code != exitOK || out != f.dead[0]+"\n" || !strings.Contains(errOut, "1 dead letter of billing redriven") {
 		t.Fatalf("redrive --id JOB: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 	if s := f.state(t, f.dead[0]); s != queue.StateQueued {
@@ -271,7 +277,7 @@ func TestQueueRedriveAndPurge(t *testing.T) {
 
 	// purge-dead by job id.
 	code, out, _ = f.run(t, "purge-dead", "billing", "--id", f.dead[2])
-	if code != exitOK || out != "1 dead letters of billing deleted\n" {
+	if code != exitOK || out != "1 dead letter of billing deleted\n" {
 		t.Errorf("purge-dead --id: exit %d, %q", code, out)
 	}
 	if n := len(f.deadLetters(t)); n != 0 {
@@ -316,9 +322,9 @@ func TestQueueKeyPrefix(t *testing.T) {
 		t.Errorf("books under prefix acme: exit %d, %+v, %v", code, v, err)
 	}
 	delete(f.vars, "LAMBDIS_KEY_PREFIX")
-	code, out, _ = f.run(t, "books", "billing", "--json")
-	if err := json.Unmarshal([]byte(out), &v); code != exitOK || err != nil || v.Enqueued != 0 {
-		t.Errorf("books under the default prefix: exit %d, %+v, %v; want an empty queue", code, v, err)
+	code, out, errOut := f.run(t, "books", "billing", "--json")
+	if code != exitError || out != "" || !strings.Contains(errOut, `queue "billing" has never been used`) {
+		t.Errorf("books under the default prefix: exit %d, stdout %q, stderr %q; want a queue never used", code, out, errOut)
 	}
 }
 
@@ -350,10 +356,14 @@ func TestQueueCommandLine(t *testing.T) {
 			t.Errorf("lambdis queue %v: exit %d, stdout %q, stderr %q; want 2 and %q", tc.args, code, out, errOut, tc.want)
 		}
 	}
+	// Asked-for help goes to stdout (lambdis queue -h | less), and exits 0.
 	for _, args := range [][]string{{"-h"}, {"help"}, {"books", "-h"}, {"purge-dead", "--help"}} {
-		if code, _, errOut := runCLI(t, nil, append([]string{"queue"}, args...)...); code != exitOK || !strings.Contains(errOut, "usage: lambdis queue") {
-			t.Errorf("lambdis queue %v: exit %d, stderr %q", args, code, errOut)
+		if code, out, errOut := runCLI(t, nil, append([]string{"queue"}, args...)...); code != exitOK || errOut != "" || !strings.Contains(out, "usage: lambdis queue") {
+			t.Errorf("lambdis queue %v: exit %d, stdout %q, stderr %q", args, code, out, errOut)
 		}
+	}
+	if _, _, errOut := runCLI(t, nil, "queue", "boks", "q"); !strings.Contains(errOut, "did you mean books?") {
+		t.Errorf("lambdis queue boks: stderr %q, want a suggestion", errOut)
 	}
 }
 
