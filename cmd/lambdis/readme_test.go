@@ -249,9 +249,13 @@ func TestREADMEExamples(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds lambdis and runs the README in a shell; skipped with -short")
 	}
-	for _, tool := range []string{"bash", "curl"} {
+	for _, tool := range []string{"bash", "curl", "sed"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("README EXAMPLES NOT RUN: %s is not on PATH", tool)
+			msg := "INTEGRATION TEST NOT RUN: README examples: " + tool + " is not on PATH"
+			if os.Getenv("LAMBDIS_REQUIRE_INTEGRATION") == "1" {
+				t.Fatal(msg + " (LAMBDIS_REQUIRE_INTEGRATION=1)")
+			}
+			t.Skip(msg + " (set LAMBDIS_REQUIRE_INTEGRATION=1 to make this a failure)")
 		}
 	}
 	bin := t.TempDir()
