@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/lambdis/lambdis/functions/ratelimit/authorizer"
 	"github.com/lambdis/lambdis/shared/apigw"
 	"github.com/lambdis/lambdis/shared/ratelimit"
@@ -211,4 +212,30 @@ func TestOverLimitRecipe(t *testing.T) {
 		t.Errorf("Deny context %v, want 0 remaining", resp.Context)
 	}
 	matchDocumented(t, fileOverLimit, s.answer, apigw.ContextKeyRetryAfter)
+}
+
+// matchDocumentedResponse is matchDocumented for a decoded proxy response
+// (re-encoded as the function encoded it).
+func matchDocumentedResponse(t *testing.T, file string, resp events.APIGatewayProxyResponse) {
+	t.Helper()
+	b, err := json.Marshal(resp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	matchDocumented(t, file, b)
+}
+
+// The leaderboard answers events/README.md shows, in its order, on one
+// fresh Redis: submit, top, around, delete.
+func TestLeaderboardDocumentedAnswers(t *testing.T) {
+	s := newBoardStack(t, rietest.Build(t, "leaderboard"))
+	for _, file := range []string{fileLeaderboardSubmit, fileLeaderboardTop, fileLeaderboardAround, fileLeaderboardDelete} {
+		matchDocumentedResponse(t, file, s.call(t, readSample(t, file)))
+	}
+}
+
+// The enqueue answer events/README.md shows (the id is random).
+func TestEnqueueDocumentedAnswer(t *testing.T) {
+	s := newJobStack(t, rietest.Build(t, "enqueue"))
+	matchDocumentedResponse(t, fileEnqueueJob, s.call(t, readSample(t, fileEnqueueJob)))
 }
