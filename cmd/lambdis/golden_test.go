@@ -69,6 +69,7 @@ func TestServeBannerGolden(t *testing.T) {
 	banner, _, stop = serveInProcess(t, map[string]string{
 		"REDIS_URL": "redis://" + srv.Addr, "REDIS_POOL_SIZE": "8", "RATE_LIMITS": "per_minute=5/1m",
 		"JWT_SECRET": "a-secret-of-the-test-at-least-32-bytes", "WORKER_QUEUES": "default,orders",
+		"WEBHOOK_ALLOWED_URLS": "https://hooks.example.com/lambdis/", "WEBHOOK_SECRET": "a-webhook-secret-of-the-test-32-bytes",
 	}, "--addr", "127.0.0.1:0", "--worker-interval", "5s")
 	if code := stop(); code != exitOK {
 		t.Fatalf("exit %d", code)

@@ -134,7 +134,8 @@ func (s *shell) run(t *testing.T, cmd string, timeout time.Duration) (string, in
 // volatileMembers change from run to run (ids, times, what depends on the
 // clock): only their presence is compared.
 var volatileMembers = map[string]bool{"jti": true, "until": true, "not_before": true, "id": true, "status_url": true,
-	"window": true, "created_at": true, "updated_at": true, "run_at": true, "retry_after": true, "reset": true, "detail": true}
+	"window": true, "created_at": true, "updated_at": true, "run_at": true, "retry_after": true, "reset": true, "detail": true,
+	"job_id": true, "received_at": true}
 
 var (
 	headerLineRE = regexp.MustCompile(`^([A-Za-z][A-Za-z-]*): (.*)$`)

@@ -16,6 +16,7 @@ import (
 	"github.com/lambdis/lambdis/cmd/lambdis/localapi"
 	"github.com/lambdis/lambdis/functions/ratelimit/authorizer"
 	"github.com/lambdis/lambdis/shared/authz"
+	"github.com/lambdis/lambdis/shared/jobs"
 	"github.com/lambdis/lambdis/shared/redisconn"
 )
 
@@ -67,7 +68,9 @@ func runServe(ctx context.Context, c cli, args []string) int {
 		}
 		return exitError
 	}
-	srv, err := localapi.New(ctx, localapi.Config{Getenv: c.getenv, LogOutput: c.stderr, WorkerInterval: *workerInterval})
+	// Without configured webhooks, they go to a receiver of this server.
+	getenv, hooks := localapi.WithDevWebhooks(c.getenv, "http://"+dialable(ln.Addr()))
+	srv, err := localapi.New(ctx, localapi.Config{Getenv: getenv, LogOutput: c.stderr, WorkerInterval: *workerInterval, Routes: hooks.Routes()})
 	if err != nil {
 		_ = ln.Close()
 		fmt.Fprintf(c.stderr, "lambdis serve: %v\n", err)
@@ -75,7 +78,7 @@ func runServe(ctx context.Context, c cli, args []string) int {
 	}
 	defer srv.Close()
 
-	banner(c.stderr, srv, ln.Addr(), c.getenv)
+	banner(c.stderr, srv, ln.Addr(), getenv)
 	if err := srv.Serve(ctx, ln); err != nil {
 		fmt.Fprintf(c.stderr, "lambdis serve: %v\n", err)
 		return exitError
@@ -114,6 +117,14 @@ func banner(w io.Writer, srv *localapi.Server, addr net.Addr, getenv func(string
 		fmt.Fprintf(w, "  worker: %s, woken by enqueues, ticking every %v\n", queues, iv)
 	} else {
 		fmt.Fprintln(w, "  worker: off")
+	}
+	switch hooks := getenv(jobs.EnvWebhookAllowedURLs); {
+	case hooks == "":
+		fmt.Fprintf(w, "  webhooks: off (%s unset)\n", jobs.EnvWebhookAllowedURLs)
+	case getenv(jobs.EnvWebhookSecret) == localapi.DevWebhookSecret:
+		fmt.Fprintf(w, "  webhooks: to the development receiver %s (GET %s lists deliveries; no %s set)\n", hooks, localapi.DevWebhookListPath, jobs.EnvWebhookAllowedURLs)
+	default:
+		fmt.Fprintf(w, "  webhooks: to %s (%s)\n", hooks, jobs.EnvWebhookAllowedURLs)
 	}
 	fmt.Fprintln(w, "  routes:")
 	for _, r := range srv.Routes() {
