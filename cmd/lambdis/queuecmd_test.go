@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -172,6 +173,18 @@ func TestQueueBooks(t *testing.T) {
 func TestQueueDeadAndStatus(t *testing.T) {
 	f := newQueueFixture(t, "")
 	dl := f.deadLetters(t)
+	// The jobs die in the order the worker's concurrency decides: order is
+	// theirs on the dead-letter stream, invoice the payload of each.
+	order, invoice := make([]string, len(dl)), map[string]int{}
+	for i, d := range dl {
+		order[i] = d.JobID
+	}
+	for i, id := range f.dead {
+		invoice[id] = i
+	}
+	if sorted, want := slices.Sorted(slices.Values(order)), slices.Sorted(slices.Values(f.dead)); !slices.Equal(sorted, want) {
+		t.Fatalf("dead letters %v, want the dead jobs %v", order, f.dead)
+	}
 
 	code, out, errOut := f.run(t, "dead", "billing")
 	if code != exitOK || errOut != "" {
@@ -182,10 +195,10 @@ func TestQueueDeadAndStatus(t *testing.T) {
 		t.Fatalf("dead: want a header and 3 rows:\n%s", out)
 	}
 	for i, d := range dl {
-		row := regexp.MustCompile(`^` + regexp.QuoteMeta(d.EntryID) + ` +` + regexp.QuoteMeta(f.dead[i]) +
+		row := regexp.MustCompile(`^` + regexp.QuoteMeta(d.EntryID) + ` +` + regexp.QuoteMeta(order[i]) +
 			` +fail +1 +\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ +boom: card declined by https://pay\.example\.com/charge second line$`)
 		if !row.MatchString(lines[i+1]) {
-			t.Errorf("dead row %d = %q, want entry, job %s, type, attempts, time, one-line error", i, lines[i+1], f.dead[i])
+			t.Errorf("dead row %d = %q, want entry, job %s, type, attempts, time, one-line error", i, lines[i+1], order[i])
 		}
 	}
 
@@ -195,7 +208,7 @@ func TestQueueDeadAndStatus(t *testing.T) {
 		t.Errorf("dead --limit 2: exit %d, stderr %q:\n%s", code, errOut, out)
 	}
 	code, out, errOut = f.run(t, "dead", "--after", dl[1].EntryID, "billing")
-	if code != exitOK || strings.Count(out, "\n") != 2 || !strings.Contains(out, f.dead[2]) || errOut != "" {
+	if code != exitOK || strings.Count(out, "\n") != 2 || !strings.Contains(out, order[2]) || errOut != "" {
 		t.Errorf("dead --after: exit %d, stderr %q:\n%s", code, errOut, out)
 	}
 
@@ -215,7 +228,7 @@ func TestQueueDeadAndStatus(t *testing.T) {
 		if err := json.Compact(&payload, d.Payload); err != nil {
 			t.Fatal(err)
 		}
-		if d.JobID != f.dead[i] || payload.String() != fmt.Sprintf(`{"invoice":%d}`, i) || d.Error != failError || d.Attempts != 1 || d.DiedAt.IsZero() {
+		if d.JobID != order[i] || payload.String() != fmt.Sprintf(`{"invoice":%d}`, invoice[d.JobID]) || d.Error != failError || d.Attempts != 1 || d.DiedAt.IsZero() {
 			t.Errorf("dead --json [%d] = %+v", i, d)
 		}
 	}
