@@ -1,12 +1,26 @@
 # Lambdis — build, test, benchmark.
 FUNCTIONS := $(notdir $(wildcard functions/*))
 GOOS_LAMBDA := linux
-GOARCH_LAMBDA ?= arm64
+# LAMBDA_ARCH is the one architecture setting (arm64 | x86_64): `make build`
+# compiles the bootstraps for it and the CDK app (make synth/diff/deploy),
+# which reads it from the environment, declares it as every function's
+# Architectures; the app refuses bootstraps built for the other one.
+LAMBDA_ARCH ?= arm64
+export LAMBDA_ARCH
+GOARCH_arm64 := arm64
+GOARCH_x86_64 := amd64
+GOARCH_LAMBDA := $(GOARCH_$(LAMBDA_ARCH))
+ifeq ($(GOARCH_LAMBDA),)
+$(error LAMBDA_ARCH=$(LAMBDA_ARCH): want arm64 or x86_64)
+endif
+ifeq ($(origin GOARCH_LAMBDA),command line)
+$(error GOARCH_LAMBDA is not a setting: use LAMBDA_ARCH=arm64 or LAMBDA_ARCH=x86_64, which the build and the template both follow)
+endif
 BUILD_FLAGS := -tags lambda.norpc -trimpath -ldflags "-s -w"
 
 .PHONY: build test race bench fmt vet clean serve synth deploy diff $(addprefix dist/,$(FUNCTIONS))
 
-## build: cross-compile every function to dist/<fn>/bootstrap (provided.al2023, arm64)
+## build: cross-compile every function to dist/<fn>/bootstrap (provided.al2023, LAMBDA_ARCH)
 build: $(addprefix dist/,$(FUNCTIONS))
 
 $(addprefix dist/,$(FUNCTIONS)): dist/%:

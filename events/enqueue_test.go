@@ -3,7 +3,6 @@ package events_test
 import (
 	"context"
 	"encoding/json"
-	"maps"
 	"net/url"
 	"slices"
 	"strings"
@@ -51,7 +50,8 @@ var jobFiles = []string{fileEnqueueBatch, fileEnqueueJob, fileJobStatus}
 // touch it.
 var jobsToken = sampleToken{sub: "sample-jobs", jti: "sample-jobs-token", scopes: []string{"jobs"}}
 
-// enqueueEnv is EnqueueFunction's entry in env.json.
+// enqueueEnv is what env.json gives EnqueueFunction (envJSON moves what
+// the functions share into Parameters).
 func enqueueEnv() map[string]string {
 	return map[string]string{
 		redisconn.EnvURL:           samRedisURL,
@@ -268,17 +268,11 @@ func newJobStack(t *testing.T, bin string) *jobStack {
 	return &jobStack{redis: rdb, q: queue.NewClient(rdb, keys.Builder{}, 0), enqueue: rietest.Start(t, bin, env)}
 }
 
-// TestJobSamplesEnv checks EnqueueFunction's env.json entry: what the
-// enqueue function reads, nothing else.
+// TestJobSamplesEnv checks what env.json gives EnqueueFunction: what the
+// enqueue function reads.
 func TestJobSamplesEnv(t *testing.T) {
-	var env map[string]map[string]string
-	if err := decodeStrict(readSample(t, fileEnv), &env); err != nil {
-		t.Fatal(err)
-	}
-	if got := env[enqueueFunction]; !maps.Equal(got, enqueueEnv()) {
-		t.Fatalf("env.json %s = %v, want %v", enqueueFunction, got, enqueueEnv())
-	}
-	if _, err := jobs.ConfigFromEnv(func(k string) string { return env[enqueueFunction][k] }); err != nil {
+	vars := fnEnvHas(t, enqueueFunction, enqueueEnv())
+	if _, err := jobs.ConfigFromEnv(func(k string) string { return vars[k] }); err != nil {
 		t.Fatalf("env.json %s: %v", enqueueFunction, err)
 	}
 }

@@ -29,11 +29,14 @@ type stack struct {
 	redis      *redis.Client
 	authorizer *rietest.Emulator
 	revoke     *rietest.Emulator
+	// answer is the last invocation's answer, as sam prints it.
+	answer []byte
 }
 
-// functionEnv is fn's environment: env.json's, with REDIS_URL pointing at
-// the test's server, and debug logs.
-func functionEnv(t testing.TB, fn, redisAddr string) []string {
+// samEnv is what SAM gives fn from env.json: the Parameters, then the
+// function's own entry (which wins). Like SAM, for the variables the
+// template declares; here, every one of them.
+func samEnv(t testing.TB, fn string) map[string]string {
 	t.Helper()
 	var all map[string]map[string]string
 	if err := decodeStrict(readSample(t, fileEnv), &all); err != nil {
@@ -43,9 +46,16 @@ func functionEnv(t testing.TB, fn, redisAddr string) []string {
 	if !ok {
 		t.Fatalf("events/env.json has no %s", fn)
 	}
-	// As SAM does: the global Parameters, then the function's own values.
 	vars := maps.Clone(all[samParameters])
 	maps.Copy(vars, own)
+	return vars
+}
+
+// functionEnv is fn's environment: env.json's, with REDIS_URL pointing at
+// the test's server, and debug logs.
+func functionEnv(t testing.TB, fn, redisAddr string) []string {
+	t.Helper()
+	vars := samEnv(t, fn)
 	vars[redisconn.EnvURL] = "redis://" + redisAddr
 	vars[telemetry.EnvLogLevel] = "debug"
 	var env []string
@@ -53,6 +63,42 @@ func functionEnv(t testing.TB, fn, redisAddr string) []string {
 		env = append(env, k+"="+vars[k])
 	}
 	return env
+}
+
+// A setting in env.json's Parameters is in no function's entry: SAM lets
+// the function's entry win, so a repeat would make an edit of Parameters
+// (REDIS_URL, say) silently miss that function.
+func TestEnvJSONFunctionsRepeatNoParameter(t *testing.T) {
+	var all map[string]map[string]string
+	if err := decodeStrict(readSample(t, fileEnv), &all); err != nil {
+		t.Fatalf("events/env.json: %v", err)
+	}
+	common, ok := all[samParameters]
+	if !ok || common[redisconn.EnvURL] == "" {
+		t.Fatalf("events/env.json: Parameters %v, want one with %s", common, redisconn.EnvURL)
+	}
+	for fn, own := range all {
+		if fn == samParameters {
+			continue
+		}
+		for k := range own {
+			if _, ok := common[k]; ok {
+				t.Errorf("events/env.json: %s repeats %s, a setting of Parameters", fn, k)
+			}
+		}
+	}
+}
+
+// fnEnvHas checks that SAM gives fn every variable of want, with its value.
+func fnEnvHas(t *testing.T, fn string, want map[string]string) map[string]string {
+	t.Helper()
+	got := samEnv(t, fn)
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("env.json gives %s %s=%q, want %q", fn, k, got[k], v)
+		}
+	}
+	return got
 }
 
 func newStack(t *testing.T, ratelimitBin, revokeBin string) *stack {
@@ -72,6 +118,7 @@ func (s *stack) authorize(t *testing.T, payload []byte) (events.APIGatewayCustom
 	if status != 200 {
 		t.Fatalf("authorizer: emulator status %d, body %s", status, body)
 	}
+	s.answer = body
 	if fe, ok := rietest.AsFunctionError(body); ok {
 		return events.APIGatewayCustomAuthorizerResponse{}, fe
 	}
@@ -125,7 +172,16 @@ func checkPolicy(t *testing.T, resp events.APIGatewayCustomAuthorizerResponse, e
 // integration answers every request itself).
 func (s *stack) call(t *testing.T, payload []byte) events.APIGatewayProxyResponse {
 	t.Helper()
-	return invoke[events.APIGatewayProxyResponse](t, s.revoke, "revoke", payload)
+	status, body := s.revoke.Invoke(t, payload)
+	if fe, ok := rietest.AsFunctionError(body); ok || status != 200 {
+		t.Fatalf("revoke: emulator status %d, function error %v, body %s", status, fe, body)
+	}
+	s.answer = body
+	var resp events.APIGatewayProxyResponse
+	if err := decodeStrict(body, &resp); err != nil {
+		t.Fatalf("revoke answer %s: %v", body, err)
+	}
+	return resp
 }
 
 // jsonBody checks the response's status and content type and decodes its
@@ -211,6 +267,7 @@ func TestUnderEmulator(t *testing.T) {
 			if !maps.Equal(resp.Context, want) {
 				t.Errorf("Allow context\n got %v\nwant %v", resp.Context, want)
 			}
+			matchDocumented(t, fileAllowed, s.answer)
 		},
 		fileRevoked: func(t *testing.T, s *stack) {
 			payload := readSample(t, fileRevoked)
@@ -268,6 +325,7 @@ func TestUnderEmulator(t *testing.T) {
 			if got != want {
 				t.Errorf("revoke-self = %+v, want %+v", got, want)
 			}
+			matchDocumented(t, fileRevokeSelf, s.answer)
 			if resp.Headers[apigw.HeaderRateLimit] != `"per_minute";r=4;t=12` {
 				t.Errorf("RateLimit header %q, want the authorizer context's", resp.Headers[apigw.HeaderRateLimit])
 			}
@@ -283,6 +341,7 @@ func TestUnderEmulator(t *testing.T) {
 			if got != want {
 				t.Errorf("revoke-token-admin = %+v, want %+v", got, want)
 			}
+			matchDocumented(t, fileRevokeAdmin, s.answer)
 			s.unauthorized(t, otherAuth)
 		},
 		fileRevokeAll: func(t *testing.T, s *stack) {
@@ -295,6 +354,7 @@ func TestUnderEmulator(t *testing.T) {
 			if got.Subject != revokeAllSubject || err != nil || nbf.Before(before) || nbf.After(time.Now().Add(2*time.Second)) {
 				t.Errorf("revoke-all = %+v (%v), want sample-user and not_before about now", got, err)
 			}
+			matchDocumented(t, fileRevokeAll, s.answer)
 			s.unauthorized(t, allowed)
 			s.unauthorized(t, authorizerEventFor(t, fileTokensSelf))
 			s.allow(t, readSample(t, fileOverLimit), busyToken.sub) // other subjects are untouched
@@ -304,6 +364,7 @@ func TestUnderEmulator(t *testing.T) {
 			if p.Detail != `The field "token_type_hint" is not accepted here.` {
 				t.Errorf("detail %q, want it to name token_type_hint", p.Detail)
 			}
+			matchDocumented(t, fileBadBody, s.answer)
 			s.allow(t, readSample(t, fileAllowed), userToken.sub) // nothing was revoked
 		},
 		fileForbidden: func(t *testing.T, s *stack) {
@@ -317,6 +378,7 @@ func TestUnderEmulator(t *testing.T) {
 				!slices.Equal(got.Scopes, userToken.scopes) || got.Anonymous {
 				t.Errorf("tokens-self = %+v, want %s %s with scopes %v", got, userToken.sub, userToken.jti, userToken.scopes)
 			}
+			matchDocumented(t, fileTokensSelf, s.answer)
 		},
 	}
 

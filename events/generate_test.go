@@ -20,6 +20,7 @@ import (
 	"github.com/lambdis/lambdis/functions/ratelimit/authorizer"
 	"github.com/lambdis/lambdis/shared/apigw"
 	"github.com/lambdis/lambdis/shared/authz"
+	"github.com/lambdis/lambdis/shared/jobs"
 	"github.com/lambdis/lambdis/shared/redisconn"
 )
 
@@ -159,18 +160,7 @@ func generate(t testing.TB) map[string][]byte {
 		fileForbidden:  proxyEvent(t, fileForbidden, "POST", routeRevoke, routeRevoke, nil, userToken, bearer(userToken), tokenBody(otherToken)),
 		fileTokensSelf: proxyEvent(t, fileTokensSelf, "GET", routeSelf, routeSelf, nil, userToken, bearer(userToken), ""),
 
-		fileEnv: map[string]map[string]string{
-			// SAM applies "Parameters" to every function. The deployed
-			// template declares these from references (cluster mode, secret
-			// ARNs) that mean nothing locally; empty means unset.
-			samParameters: {
-				redisconn.EnvURL:           samRedisURL,
-				redisconn.EnvCluster:       "false",
-				redisconn.EnvPassword:      "",
-				redisconn.EnvAuthSecretARN: "",
-				authz.EnvJWTSecretARN:      "",
-				"WEBHOOK_SECRET_ARN":       "",
-			},
+		fileEnv: envJSON(map[string]map[string]string{
 			ratelimitFunction: {
 				redisconn.EnvURL:         samRedisURL,
 				authz.EnvJWTSecret:       authz.LocalDevSecret,
@@ -185,7 +175,7 @@ func generate(t testing.TB) map[string][]byte {
 			enqueueFunction:     enqueueEnv(),
 			workerFunction:      workerEnv(),
 			leaderboardFunction: leaderboardEnv(),
-		},
+		}),
 	}
 	maps.Copy(samples, jobSamples(t))         // enqueue_test.go
 	maps.Copy(samples, workerSamples())       // worker_test.go
@@ -193,6 +183,46 @@ func generate(t testing.TB) map[string][]byte {
 	out := make(map[string][]byte, len(samples))
 	for name, v := range samples {
 		out[name] = encode(t, v)
+	}
+	return out
+}
+
+// samCommonEnv is env.json's Parameters: what SAM gives every function that
+// declares the variable. The deployed template declares the first group from
+// references (cluster mode, secret ARNs) that mean nothing locally (empty
+// means unset); the second group is what the functions have in common, so
+// that one edit (REDIS_URL above all) reaches every function.
+func samCommonEnv() map[string]string {
+	return map[string]string{
+		redisconn.EnvCluster:       "false",
+		redisconn.EnvPassword:      "",
+		redisconn.EnvAuthSecretARN: "",
+		authz.EnvJWTSecretARN:      "",
+		"WEBHOOK_SECRET_ARN":       "",
+
+		redisconn.EnvURL:           samRedisURL,
+		authz.EnvJWTSecret:         authz.LocalDevSecret,
+		authz.EnvMaxTokenTTL:       "0",
+		jobs.EnvWebhookAllowedURLs: sampleWebhookURLs,
+		jobs.EnvWebhookSecret:      sampleWebhookSecret,
+	}
+}
+
+// envJSON is env.json for the functions' environments: Parameters, and per
+// function only what Parameters does not already give it. SAM lets a
+// function's own entry win, so a repeated setting would make an edit of
+// Parameters silently miss that function.
+func envJSON(fns map[string]map[string]string) map[string]map[string]string {
+	common := samCommonEnv()
+	out := map[string]map[string]string{samParameters: common}
+	for fn, vars := range fns {
+		own := map[string]string{}
+		for k, v := range vars {
+			if c, ok := common[k]; !ok || c != v {
+				own[k] = v
+			}
+		}
+		out[fn] = own
 	}
 	return out
 }

@@ -21,7 +21,6 @@ import (
 	"github.com/lambdis/lambdis/shared/redisconn"
 	"github.com/lambdis/lambdis/shared/redistest"
 	"github.com/lambdis/lambdis/shared/rietest"
-	"github.com/lambdis/lambdis/shared/telemetry"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -58,7 +57,7 @@ var playerToken = sampleToken{sub: "sample-player", jti: "sample-player-token", 
 // leaderboardResourceIDs are the API Gateway resource ids of the routes.
 var leaderboardResourceIDs = map[string]string{boards.RouteScores: "sc0r3s", boards.RouteBoard: "b0ard1", boards.RoutePlayer: "p1ay3r"}
 
-// leaderboardEnv is LeaderboardFunction's entry for env.json: Redis only,
+// leaderboardEnv is what env.json gives LeaderboardFunction: Redis only,
 // every other variable at its default.
 func leaderboardEnv() map[string]string {
 	return map[string]string{redisconn.EnvURL: samRedisURL}
@@ -149,27 +148,12 @@ type boardStack struct {
 	fn    *rietest.Emulator
 }
 
-// leaderboardStackEnv is the function's environment: env.json's
-// LeaderboardFunction entry when it has one, else leaderboardEnv(), with
-// REDIS_URL pointing at the test's server and debug logs.
+// leaderboardStackEnv is the function's environment: what env.json gives
+// LeaderboardFunction, with REDIS_URL pointing at the test's server and
+// debug logs.
 func leaderboardStackEnv(t *testing.T, redisAddr string) []string {
 	t.Helper()
-	var all map[string]map[string]string
-	if err := decodeStrict(readSample(t, fileEnv), &all); err != nil {
-		t.Fatalf("events/env.json: %v", err)
-	}
-	vars, ok := all[leaderboardFunction]
-	if !ok {
-		vars = leaderboardEnv()
-	}
-	vars = maps.Clone(vars)
-	vars[redisconn.EnvURL] = "redis://" + redisAddr
-	vars[telemetry.EnvLogLevel] = "debug"
-	var env []string
-	for _, k := range slices.Sorted(maps.Keys(vars)) {
-		env = append(env, k+"="+vars[k])
-	}
-	return env
+	return functionEnv(t, leaderboardFunction, redisAddr)
 }
 
 func newBoardStack(t *testing.T, bin string) *boardStack {

@@ -120,7 +120,7 @@ func TestSamplesDecode(t *testing.T) {
 			t.Errorf("env.json has functions %v, want %v", sortedKeys(env), want)
 		}
 		for _, fn := range []string{ratelimitFunction, revokeFunction} { // enqueue_test.go checks EnqueueFunction's
-			vars := env[fn]
+			vars := samEnv(t, fn)
 			if vars[authz.EnvJWTSecret] != authz.LocalDevSecret || vars[authz.EnvMaxTokenTTL] != "0" {
 				t.Errorf("env.json %s: want JWT_SECRET the dev secret and AUTHZ_MAX_TOKEN_TTL=0, got %v", fn, vars)
 			}

@@ -217,7 +217,7 @@ func (b *benchRun) run(ctx context.Context, url string, scenarios []benchScenari
 	}
 	t, err := loadTarget(getenv)
 	if err != nil {
-		return b.fail("%v", err)
+		return b.fail("%v", fromURLFlag(err, url))
 	}
 	t.keys = kb
 	// The functions' pool (REDIS_POOL_SIZE, default 4) is one Lambda's;

@@ -304,13 +304,13 @@ func TestBenchBadFlags(t *testing.T) {
 			t.Errorf("lambdis bench %v: exit %d, stdout %q, stderr %q; want exit 2 and a message", args, code, out, errOut)
 		}
 	}
-	code, _, errOut := runCLI(t, nil, "bench", "-h")
-	if code != exitOK || !strings.Contains(errOut, "usage: lambdis bench") {
-		t.Errorf("lambdis bench -h: exit %d, stderr %q", code, errOut)
+	code, out, _ := runCLI(t, nil, "bench", "-h")
+	if code != exitOK || !strings.Contains(out, "usage: lambdis bench") {
+		t.Errorf("lambdis bench -h: exit %d, stdout %q", code, out)
 	}
 	for _, s := range benchScenarios {
-		if !strings.Contains(errOut, "\n  "+s.name+" ") {
-			t.Errorf("lambdis bench -h does not list scenario %s:\n%s", s.name, errOut)
+		if !strings.Contains(out, "\n  "+s.name+" ") {
+			t.Errorf("lambdis bench -h does not list scenario %s:\n%s", s.name, out)
 		}
 	}
 }

@@ -59,7 +59,7 @@ type benchScenario struct {
 var benchScenarios = []benchScenario{
 	{"decision", "authz.Store.DecideToken: revocation, cut-off and 2 rate-limit policies, one script", "get", "GET of a small value", prepareDecision},
 	{"session", "session.Store.Decide: session, listing, cut-off, 2 policies, touch, one script", "get", "GET of a small value", prepareSession},
-	{"enqueue", "queue.Client.Enqueue of one job (job record, stream entry, counters), one script", "xadd", "XADD of the same fields", prepareEnqueue},
+	{"enqueue", "queue.Client.Enqueue of one job due now (the stream entry and the job record; no counter), one script", "xadd", "XADD of the same fields", prepareEnqueue},
 	{"submit", "leaderboard.Store.Submit, increment: 3 windows, rank and previous rank, one script", "zincrby", "ZINCRBY", prepareSubmit},
 	{"top10", "leaderboard.Store.Top, first page of 10 with ranks and a cursor", "zrevrange", "ZREVRANGE 0 9 WITHSCORES", prepareTop10},
 	{"cache-hit", "cache.Cache.GetOrLoad of a warm key (256 bytes)", "get", "GET of a 256-byte value", prepareCacheHit},

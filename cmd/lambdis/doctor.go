@@ -103,9 +103,9 @@ func runDoctor(ctx context.Context, c cli, args []string) int {
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 	r := &doctorReport{w: c.stdout}
-	diagnose(ctx, r, withURL(c.getenv, *url))
+	diagnose(ctx, r, withURL(c.getenv, *url), *url)
 	n := r.counts[levelOK] + r.counts[levelWarn] + r.counts[levelFail]
-	fmt.Fprintf(c.stdout, "lambdis doctor: %d checks: %d OK, %d WARN, %d FAIL\n", n, r.counts[levelOK], r.counts[levelWarn], r.counts[levelFail])
+	fmt.Fprintf(c.stdout, "lambdis doctor: %s: %d OK, %d WARN, %d FAIL\n", plural(n, "check"), r.counts[levelOK], r.counts[levelWarn], r.counts[levelFail])
 	if r.counts[levelFail] > 0 {
 		return exitError
 	}
@@ -113,10 +113,12 @@ func runDoctor(ctx context.Context, c cli, args []string) int {
 }
 
 // diagnose runs the checks in order; one that makes the rest meaningless
-// (no configuration, no connection) ends the run.
-func diagnose(ctx context.Context, r *doctorReport, getenv func(string) string) {
+// (no configuration, no connection) ends the run. url is --url ("": none),
+// which getenv passes as REDIS_URL.
+func diagnose(ctx context.Context, r *doctorReport, getenv func(string) string, url string) {
 	t, err := loadTarget(getenv)
 	if err != nil {
+		err = fromURLFlag(err, url)
 		r.add(levelFail, "config", "%v", err)
 		return
 	}

@@ -334,8 +334,8 @@ func TestDoctorConfiguration(t *testing.T) {
 			t.Errorf("lambdis %v: exit %d, stdout %q, stderr %q; want 2, nothing, a reason", args, code, out, errOut)
 		}
 	}
-	if code, _, errOut := runCLI(t, nil, "doctor", "-h"); code != exitOK || !strings.Contains(errOut, "usage: lambdis doctor") {
-		t.Errorf("doctor -h: exit %d, stderr %q", code, errOut)
+	if code, out, _ := runCLI(t, nil, "doctor", "-h"); code != exitOK || !strings.Contains(out, "usage: lambdis doctor") {
+		t.Errorf("doctor -h: exit %d, stdout %q", code, out)
 	}
 }
 

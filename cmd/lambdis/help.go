@@ -29,3 +29,12 @@ doctor, queue and bench use Redis as the functions do (REDIS_URL or REDIS_ADDRS,
   REDIS_URL=rediss://my-cache.example.com:6379 lambdis bench --only decision,enqueue
 `)
 }
+
+// plural is "1 check", "2 checks": n and the noun, in the plural unless n
+// is 1 (nouns here take an s).
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}

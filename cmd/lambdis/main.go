@@ -7,12 +7,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -64,10 +66,11 @@ type discardRedisLog struct{}
 func (discardRedisLog) Printf(context.Context, string, ...any) {}
 
 // parseFlags parses a command's flags, which take no positional arguments.
-// ok false means the command returns code: exitOK after -h (the usage is
-// printed), exitUsage for a bad flag (flag printed why) or an argument.
+// ok false means the command returns code: exitOK after -h (the usage,
+// asked for, went to stdout), exitUsage for a bad flag (flag's message and
+// the usage went to stderr) or an argument.
 func parseFlags(c cli, fs *flag.FlagSet, args []string) (code int, ok bool) {
-	if err := fs.Parse(args); err != nil {
+	if err := parse(c, fs, args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK, false
 		}
@@ -80,17 +83,33 @@ func parseFlags(c cli, fs *flag.FlagSet, args []string) (code int, ok bool) {
 	return exitOK, true
 }
 
+// parse is fs.Parse with what the flag package prints sent where it
+// belongs: the usage asked for with -h or --help to stdout, an error and
+// the usage after it to stderr.
+func parse(c cli, fs *flag.FlagSet, args []string) error {
+	var buf bytes.Buffer
+	fs.SetOutput(&buf)
+	err := fs.Parse(args)
+	fs.SetOutput(c.stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		_, _ = c.stdout.Write(buf.Bytes())
+	} else {
+		_, _ = c.stderr.Write(buf.Bytes())
+	}
+	return err
+}
+
 // run dispatches to the subcommand named by args[0].
 func run(ctx context.Context, args []string, c cli) int {
 	if len(args) == 0 {
-		usage(c.stderr)
-		return exitUsage
+		usage(c.stdout)
+		return exitOK
 	}
 	name, rest := args[0], args[1:]
 	switch name {
 	case "help", "-h", "-help", "--help":
-		usage(c.stderr)
-		return exitUsage
+		usage(c.stdout)
+		return exitOK
 	}
 	for _, cmd := range commands {
 		if cmd.name != name {
@@ -98,7 +117,61 @@ func run(ctx context.Context, args []string, c cli) int {
 		}
 		return cmd.run(ctx, c, rest)
 	}
-	fmt.Fprintf(c.stderr, "lambdis: unknown command %q\n\n", name)
-	usage(c.stderr)
+	fmt.Fprintf(c.stderr, "lambdis: unknown command %q\n", name)
+	names := make([]string, len(commands))
+	for i, cmd := range commands {
+		names[i] = cmd.name
+	}
+	if s := suggest(name, names); s != "" {
+		fmt.Fprintf(c.stderr, "did you mean %s?\n", s)
+	}
+	fmt.Fprintf(c.stderr, "Run 'lambdis help' for the commands: %s.\n", strings.Join(names, ", "))
 	return exitUsage
+}
+
+// suggest returns the candidate closest to a mistyped word: within two
+// edits (one for words of up to four letters), or the one it is a prefix
+// of; "" when none is close.
+func suggest(word string, candidates []string) string {
+	best, bestDist := "", 3
+	if len(word) <= 4 {
+		bestDist = 2
+	}
+	for _, c := range candidates {
+		d := editDistance(strings.ToLower(word), c)
+		if strings.HasPrefix(c, strings.ToLower(word)) && word != "" {
+			d = 1
+		}
+		if d < bestDist {
+			best, bestDist = c, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Damerau-Levenshtein distance (adjacent swaps count
+// one) of a and b.
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	d := make([][]int, len(ra)+1)
+	for i := range d {
+		d[i] = make([]int, len(rb)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(ra)][len(rb)]
 }

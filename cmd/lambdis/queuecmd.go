@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -66,7 +67,7 @@ func runQueue(ctx context.Context, c cli, args []string) int {
 	name, rest := args[0], args[1:]
 	switch name {
 	case "-h", "-help", "--help", "help":
-		queueUsage(c.stderr)
+		queueUsage(c.stdout)
 		return exitOK
 	case "stats":
 		name = "books"
@@ -76,7 +77,15 @@ func runQueue(ctx context.Context, c cli, args []string) int {
 			return s.run(ctx, c, "lambdis queue "+name, rest)
 		}
 	}
-	fmt.Fprintf(c.stderr, "lambdis queue: unknown subcommand %q\n\n", args[0])
+	fmt.Fprintf(c.stderr, "lambdis queue: unknown subcommand %q\n", args[0])
+	names := []string{}
+	for _, s := range queueSubcommands {
+		names = append(names, s.name)
+	}
+	if s := suggest(args[0], names); s != "" {
+		fmt.Fprintf(c.stderr, "did you mean %s?\n", s)
+	}
+	fmt.Fprintln(c.stderr)
 	queueUsage(c.stderr)
 	return exitUsage
 }
@@ -104,7 +113,15 @@ func newQueueFlags(c cli, name, args, about string) *queueFlags {
 // parse reads flags and positional arguments in any order and checks that
 // there are exactly want positional ones; ok false means exit with code.
 func (f *queueFlags) parse(args []string, want int, what string) (pos []string, code int, ok bool) {
+	var out bytes.Buffer // the usage asked for goes to stdout, errors to stderr
+	f.SetOutput(&out)
 	pos, err := parseInterspersed(f.FlagSet, args)
+	f.SetOutput(f.c.stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		_, _ = f.c.stdout.Write(out.Bytes())
+	} else {
+		_, _ = f.c.stderr.Write(out.Bytes())
+	}
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, exitOK, false
@@ -139,7 +156,7 @@ func (f *queueFlags) client(ctx context.Context) (*queue.Client, func(), error) 
 	getenv := withURL(f.c.getenv, *f.url)
 	t, err := loadTarget(getenv)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fromURLFlag(err, *f.url)
 	}
 	retention, err := queue.RetentionFromEnv(getenv)
 	if err != nil {
@@ -296,6 +313,9 @@ func runQueueBooks(ctx context.Context, c cli, name string, args []string) int {
 	if err != nil {
 		return f.fail(err)
 	}
+	if b == (queue.Books{}) {
+		return f.fail(fmt.Errorf("queue %q has never been used: nothing was ever enqueued on it (check the name)", q))
+	}
 	v := newBooksView(q, b)
 	if *asJSON {
 		writeJSON(c.stdout, v)
@@ -367,10 +387,7 @@ func runQueueDead(ctx context.Context, c cli, name string, args []string) int {
 		list = list[:*limit]
 	}
 	if *asJSON {
-		if list == nil {
-			list = []queue.DeadLetter{}
-		}
-		writeJSON(c.stdout, list)
+		writeJSON(c.stdout, newDeadLetterViews(list))
 	} else if len(list) == 0 {
 		fmt.Fprintf(c.stdout, "no dead letters in %s\n", q)
 	} else {
@@ -514,7 +531,7 @@ func runQueueRedrive(ctx context.Context, c cli, name string, args []string) int
 		if err != nil {
 			return f.fail(err)
 		}
-		fmt.Fprintf(c.stderr, "%s: %d dead letters of %s redriven\n", name, len(redriven), q)
+		fmt.Fprintf(c.stderr, "%s: %s of %s redriven\n", name, plural(len(redriven), "dead letter"), q)
 		return exitOK
 	})
 }
@@ -540,7 +557,7 @@ func runQueuePurge(ctx context.Context, c cli, name string, args []string) int {
 				return f.fail(err)
 			}
 		}
-		fmt.Fprintf(c.stdout, "%d dead letters of %s deleted\n", n, q)
+		fmt.Fprintf(c.stdout, "%s of %s deleted\n", plural(int(n), "dead letter"), q)
 		return exitOK
 	})
 }
@@ -613,7 +630,7 @@ func runQueueStatus(ctx context.Context, c cli, name string, args []string) int 
 	if err != nil {
 		return f.fail(err)
 	}
-	writeJSON(c.stdout, rec)
+	writeJSON(c.stdout, newRecordView(rec))
 	return exitOK
 }
 

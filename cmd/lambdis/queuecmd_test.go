@@ -30,7 +30,7 @@ type queueFixture struct {
 	ok   string   // the succeeded job's id
 }
 
-const failError = "boom: card declined\n\tsecond line"
+const failError = "boom: card declined by https://pay.example.com/charge\n\tsecond line"
 
 func newQueueFixture(t *testing.T, prefix string) *queueFixture {
 	t.Helper()
@@ -173,6 +173,18 @@ func TestQueueBooks(t *testing.T) {
 func TestQueueDeadAndStatus(t *testing.T) {
 	f := newQueueFixture(t, "")
 	dl := f.deadLetters(t)
+	// The jobs die in the order the worker's concurrency decides: order is
+	// theirs on the dead-letter stream, invoice the payload of each.
+	order, invoice := make([]string, len(dl)), map[string]int{}
+	for i, d := range dl {
+		order[i] = d.JobID
+	}
+	for i, id := range f.dead {
+		invoice[id] = i
+	}
+	if sorted, want := slices.Sorted(slices.Values(order)), slices.Sorted(slices.Values(f.dead)); !slices.Equal(sorted, want) {
+		t.Fatalf("dead letters %v, want the dead jobs %v", order, f.dead)
+	}
 
 	code, out, errOut := f.run(t, "dead", "billing")
 	if code != exitOK || errOut != "" {
@@ -183,10 +195,10 @@ func TestQueueDeadAndStatus(t *testing.T) {
 		t.Fatalf("dead: want a header and 3 rows:\n%s", out)
 	}
 	for i, d := range dl {
-		row := regexp.MustCompile(`^` + regexp.QuoteMeta(d.EntryID) + ` +` + regexp.QuoteMeta(f.dead[i]) +
-			` +fail +1 +\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ +boom: card declined second line$`)
+		row := regexp.MustCompile(`^` + regexp.QuoteMeta(d.EntryID) + ` +` + regexp.QuoteMeta(order[i]) +
+			` +fail +1 +\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ +boom: card declined by https://pay\.example\.com/charge second line$`)
 		if !row.MatchString(lines[i+1]) {
-			t.Errorf("dead row %d = %q, want entry, job %s, type, attempts, time, one-line error", i, lines[i+1], f.dead[i])
+			t.Errorf("dead row %d = %q, want entry, job %s, type, attempts, time, one-line error", i, lines[i+1], order[i])
 		}
 	}
 
@@ -196,12 +208,18 @@ func TestQueueDeadAndStatus(t *testing.T) {
 		t.Errorf("dead --limit 2: exit %d, stderr %q:\n%s", code, errOut, out)
 	}
 	code, out, errOut = f.run(t, "dead", "--after", dl[1].EntryID, "billing")
-	if code != exitOK || strings.Count(out, "\n") != 2 || !strings.Contains(out, f.dead[2]) || errOut != "" {
+	if code != exitOK || strings.Count(out, "\n") != 2 || !strings.Contains(out, order[2]) || errOut != "" {
 		t.Errorf("dead --after: exit %d, stderr %q:\n%s", code, errOut, out)
 	}
 
 	code, out, _ = f.run(t, "dead", "billing", "--json")
-	var got []queue.DeadLetter
+	var got []struct {
+		JobID    string          `json:"job_id"`
+		Payload  json.RawMessage `json:"payload"`
+		Error    string          `json:"error"`
+		Attempts int             `json:"attempts"`
+		DiedAt   time.Time       `json:"died_at"`
+	}
 	if err := json.Unmarshal([]byte(out), &got); code != exitOK || err != nil || len(got) != 3 {
 		t.Fatalf("dead --json: exit %d, %v:\n%s", code, err, out)
 	}
@@ -210,7 +228,7 @@ func TestQueueDeadAndStatus(t *testing.T) {
 		if err := json.Compact(&payload, d.Payload); err != nil {
 			t.Fatal(err)
 		}
-		if d.JobID != f.dead[i] || payload.String() != fmt.Sprintf(`{"invoice":%d}`, i) || d.Error != failError || d.Attempts != 1 || d.DiedAt == 0 {
+		if d.JobID != order[i] || payload.String() != fmt.Sprintf(`{"invoice":%d}`, invoice[d.JobID]) || d.Error != failError || d.Attempts != 1 || d.DiedAt.IsZero() {
 			t.Errorf("dead --json [%d] = %+v", i, d)
 		}
 	}
@@ -247,7 +265,7 @@ func TestQueueRedriveAndPurge(t *testing.T) {
 
 	// By job id.
 	code, out, errOut := f.run(t, "redrive", "billing", "--id", f.dead[0])
-	if code != exitOK || out != f.dead[0]+"\n" || !strings.Contains(errOut, "1 dead letters of billing redriven") {
+	if code != exitOK || out != f.dead[0]+"\n" || !strings.Contains(errOut, "1 dead letter of billing redriven") {
 		t.Fatalf("redrive --id JOB: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 	if s := f.state(t, f.dead[0]); s != queue.StateQueued {
@@ -275,7 +293,7 @@ func TestQueueRedriveAndPurge(t *testing.T) {
 
 	// purge-dead by job id.
 	code, out, _ = f.run(t, "purge-dead", "billing", "--id", f.dead[2])
-	if code != exitOK || out != "1 dead letters of billing deleted\n" {
+	if code != exitOK || out != "1 dead letter of billing deleted\n" {
 		t.Errorf("purge-dead --id: exit %d, %q", code, out)
 	}
 	if n := len(f.deadLetters(t)); n != 0 {
@@ -320,9 +338,9 @@ func TestQueueKeyPrefix(t *testing.T) {
 		t.Errorf("books under prefix acme: exit %d, %+v, %v", code, v, err)
 	}
 	delete(f.vars, "LAMBDIS_KEY_PREFIX")
-	code, out, _ = f.run(t, "books", "billing", "--json")
-	if err := json.Unmarshal([]byte(out), &v); code != exitOK || err != nil || v.Enqueued != 0 {
-		t.Errorf("books under the default prefix: exit %d, %+v, %v; want an empty queue", code, v, err)
+	code, out, errOut := f.run(t, "books", "billing", "--json")
+	if code != exitError || out != "" || !strings.Contains(errOut, `queue "billing" has never been used`) {
+		t.Errorf("books under the default prefix: exit %d, stdout %q, stderr %q; want a queue never used", code, out, errOut)
 	}
 }
 
@@ -354,10 +372,14 @@ func TestQueueCommandLine(t *testing.T) {
 			t.Errorf("lambdis queue %v: exit %d, stdout %q, stderr %q; want 2 and %q", tc.args, code, out, errOut, tc.want)
 		}
 	}
+	// Asked-for help goes to stdout (lambdis queue -h | less), and exits 0.
 	for _, args := range [][]string{{"-h"}, {"help"}, {"books", "-h"}, {"purge-dead", "--help"}} {
-		if code, _, errOut := runCLI(t, nil, append([]string{"queue"}, args...)...); code != exitOK || !strings.Contains(errOut, "usage: lambdis queue") {
-			t.Errorf("lambdis queue %v: exit %d, stderr %q", args, code, errOut)
+		if code, out, errOut := runCLI(t, nil, append([]string{"queue"}, args...)...); code != exitOK || errOut != "" || !strings.Contains(out, "usage: lambdis queue") {
+			t.Errorf("lambdis queue %v: exit %d, stdout %q, stderr %q", args, code, out, errOut)
 		}
+	}
+	if _, _, errOut := runCLI(t, nil, "queue", "boks", "q"); !strings.Contains(errOut, "did you mean books?") {
+		t.Errorf("lambdis queue boks: stderr %q, want a suggestion", errOut)
 	}
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -30,6 +31,15 @@ func withURL(getenv func(string) string, url string) func(string) string {
 		}
 		return getenv(k)
 	}
+}
+
+// fromURLFlag names --url instead of REDIS_URL in a configuration error
+// when the value came from --url (withURL passes it as REDIS_URL).
+func fromURLFlag(err error, url string) error {
+	if err == nil || strings.TrimSpace(url) == "" || !strings.Contains(err.Error(), redisconn.EnvURL) {
+		return err
+	}
+	return fmt.Errorf("%s (the value of --url; %s is not used with it)", strings.Replace(err.Error(), redisconn.EnvURL, "--url", 1), redisconn.EnvURL)
 }
 
 // redisTarget is what the functions would connect to, read from the same

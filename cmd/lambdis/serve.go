@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -13,7 +14,10 @@ import (
 	"time"
 
 	"github.com/lambdis/lambdis/cmd/lambdis/localapi"
+	"github.com/lambdis/lambdis/functions/ratelimit/authorizer"
 	"github.com/lambdis/lambdis/shared/authz"
+	"github.com/lambdis/lambdis/shared/jobs"
+	"github.com/lambdis/lambdis/shared/redisconn"
 )
 
 // defaultServeAddr is where `lambdis serve` listens without --addr.
@@ -59,9 +63,14 @@ func runServe(ctx context.Context, c cli, args []string) int {
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		fmt.Fprintf(c.stderr, "lambdis serve: %v\n", err)
+		if errors.Is(err, syscall.EADDRINUSE) {
+			fmt.Fprintf(c.stderr, "lambdis serve: another program listens on %s, perhaps another lambdis serve: stop it, or give this one another address (--addr 127.0.0.1:3001)\n", *addr)
+		}
 		return exitError
 	}
-	srv, err := localapi.New(ctx, localapi.Config{Getenv: c.getenv, LogOutput: c.stderr, WorkerInterval: *workerInterval})
+	// Without configured webhooks, they go to a receiver of this server.
+	getenv, hooks := localapi.WithDevWebhooks(c.getenv, "http://"+dialable(ln.Addr()))
+	srv, err := localapi.New(ctx, localapi.Config{Getenv: getenv, LogOutput: c.stderr, WorkerInterval: *workerInterval, Routes: hooks.Routes()})
 	if err != nil {
 		_ = ln.Close()
 		fmt.Fprintf(c.stderr, "lambdis serve: %v\n", err)
@@ -69,7 +78,7 @@ func runServe(ctx context.Context, c cli, args []string) int {
 	}
 	defer srv.Close()
 
-	banner(c.stderr, srv, ln.Addr(), c.getenv)
+	banner(c.stderr, srv, ln.Addr(), getenv)
 	if err := srv.Serve(ctx, ln); err != nil {
 		fmt.Fprintf(c.stderr, "lambdis serve: %v\n", err)
 		return exitError
@@ -78,16 +87,28 @@ func runServe(ctx context.Context, c cli, args []string) int {
 	return exitOK
 }
 
-// banner tells the developer where the API is and how to call it.
+// banner tells the developer where the API is, the settings it runs with
+// (each with where it came from), and how to call it.
 func banner(w io.Writer, srv *localapi.Server, addr net.Addr, getenv func(string) string) {
 	base := "http://" + dialable(addr)
+	set := func(k string) bool { return strings.TrimSpace(getenv(k)) != "" }
 	fmt.Fprintf(w, "lambdis serve: listening on %s\n", base)
 	fmt.Fprintf(w, "  redis: %s\n", srv.Redis())
-	if srv.DevSecret() {
-		fmt.Fprintln(w, "  jwt:   the local development secret (authz.LocalDevSecret); never deploy it")
-	} else {
-		fmt.Fprintln(w, "  jwt:   from JWT_* in the environment")
+	pool := "lambdis serve's default, for one process serving every function and the worker; a deployed function's default is 4"
+	if set(redisconn.EnvPoolSize) && srv.RedisPool() != localapi.LocalPoolSize {
+		pool = redisconn.EnvPoolSize
 	}
+	fmt.Fprintf(w, "  pool: %s per node (%s)\n", plural(srv.RedisPool(), "connection"), pool)
+	if srv.DevSecret() {
+		fmt.Fprintln(w, "  tokens: HS256 with the local development secret (authz.LocalDevSecret); never deploy it")
+	} else {
+		fmt.Fprintln(w, "  tokens: verified with JWT_* from the environment")
+	}
+	limits, source := authorizer.DefaultRateLimits, authorizer.EnvRateLimits+" unset: the default"
+	if set(authorizer.EnvRateLimits) {
+		limits, source = getenv(authorizer.EnvRateLimits), authorizer.EnvRateLimits
+	}
+	fmt.Fprintf(w, "  rate limits: %s (%s)\n", limits, source)
 	if iv := srv.WorkerInterval(); iv > 0 {
 		queues := "every queue in use"
 		if qs := srv.WorkerQueues(); len(qs) > 0 {
@@ -97,6 +118,14 @@ func banner(w io.Writer, srv *localapi.Server, addr net.Addr, getenv func(string
 	} else {
 		fmt.Fprintln(w, "  worker: off")
 	}
+	switch hooks := getenv(jobs.EnvWebhookAllowedURLs); {
+	case hooks == "":
+		fmt.Fprintf(w, "  webhooks: off (%s unset)\n", jobs.EnvWebhookAllowedURLs)
+	case getenv(jobs.EnvWebhookSecret) == localapi.DevWebhookSecret:
+		fmt.Fprintf(w, "  webhooks: to the development receiver %s (GET %s lists deliveries; no %s set)\n", hooks, localapi.DevWebhookListPath, jobs.EnvWebhookAllowedURLs)
+	default:
+		fmt.Fprintf(w, "  webhooks: to %s (%s)\n", hooks, jobs.EnvWebhookAllowedURLs)
+	}
 	fmt.Fprintln(w, "  routes:")
 	for _, r := range srv.Routes() {
 		note := ""
@@ -105,7 +134,7 @@ func banner(w io.Writer, srv *localapi.Server, addr net.Addr, getenv func(string
 		}
 		fmt.Fprintf(w, "    %-7s %s%s\n", r.Method, r.Resource, note)
 	}
-	if srv.DevSecret() || strings.TrimSpace(getenv(authz.EnvJWTSecret)) != "" {
+	if srv.DevSecret() || set(authz.EnvJWTSecret) {
 		fmt.Fprintf(w, "try:\n  TOKEN=$(lambdis token --sub alice)\n  curl -H \"Authorization: Bearer $TOKEN\" %s/tokens/self\n", base)
 	}
 	fmt.Fprintln(w, "Ctrl-C stops the server.")

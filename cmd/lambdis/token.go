@@ -88,7 +88,7 @@ func parseTokenFlags(c cli, args []string) (tokenRequest, int, bool) {
 			"that `lambdis serve` accepts when no JWT_* key source is set.\n\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parse(c, fs, args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return tokenRequest{}, exitOK, false
 		}

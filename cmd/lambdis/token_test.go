@@ -117,7 +117,7 @@ func TestTokenBadFlags(t *testing.T) {
 
 func TestTokenHelp(t *testing.T) {
 	code, out, errOut := runCLI(t, nil, "token", "-h")
-	if code != exitOK || out != "" || !strings.Contains(errOut, "usage: lambdis token") || !strings.Contains(errOut, "-secret-env") {
+	if code != exitOK || errOut != "" || !strings.Contains(out, "usage: lambdis token") || !strings.Contains(out, "-secret-env") {
 		t.Errorf("exit %d stdout %q stderr %q", code, out, errOut)
 	}
 }

@@ -55,6 +55,7 @@ func (s *Stack) api() {
 			LoggingLevel:         awsapigateway.MethodLoggingLevel_ERROR,
 			DataTraceEnabled:     jsii.Bool(false), // would log tokens
 			MetricsEnabled:       jsii.Bool(true),
+			TracingEnabled:       jsii.Bool(p.Tracing),
 			AccessLogDestination: awsapigateway.NewLogGroupLogDestination(accessLogs),
 			AccessLogFormat:      awsapigateway.AccessLogFormat_Custom(jsii.String(AccessLogFormat)),
 		},

@@ -63,8 +63,9 @@ func FindRoot(dir string) (string, error) {
 func isFile(p string) bool { st, err := os.Stat(p); return err == nil && st.Mode().IsRegular() }
 func isDir(p string) bool  { st, err := os.Stat(p); return err == nil && st.IsDir() }
 
-// Synth is the CDK app's main: the default props, the repository found from
-// the working directory, the template written to CDK_OUTDIR.
+// Synth is the CDK app's main: the default props with the architecture of
+// LAMBDA_ARCH, the repository found from the working directory, the
+// template written to CDK_OUTDIR.
 func Synth() (err error) {
 	defer jsii.Close()
 	defer func() {
@@ -82,6 +83,7 @@ func Synth() (err error) {
 	}
 	p := DefaultProps()
 	p.RepoRoot = root
+	p.Architecture = ArchitectureFromEnv()
 	app, _ := NewApp("", p)
 	app.Synth(nil)
 	return nil

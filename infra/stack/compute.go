@@ -42,7 +42,7 @@ var LocalOnlyVariables = map[string][]string{
 	"worker":    {"WEBHOOK_SECRET", "WEBHOOK_ALLOWED_URLS"},
 }
 
-// functions builds every row of Functions: provided.al2023 on arm64, code
+// functions builds every row of Functions: provided.al2023 on p.Architecture, code
 // from dist/<fn>, JSON logs into a log group of its own with a retention,
 // in the private subnets with the functions' security group, and a role of
 // its own that may write its logs, manage its network interfaces and read
@@ -69,6 +69,16 @@ func (s *Stack) functions() {
 				Resources: jsii.Strings("*"),
 			}),
 		}
+		if p.Tracing {
+			// X-Ray's write actions support no resource-level
+			// permissions. Stated here rather than through the L2
+			// Tracing prop, which would add a second (default) policy.
+			statements = append(statements, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:       jsii.String("WriteTraces"),
+				Actions:   jsii.Strings("xray:PutTraceSegments", "xray:PutTelemetryRecords"),
+				Resources: jsii.Strings("*"),
+			}))
+		}
 		if len(secrets) > 0 {
 			statements = append(statements, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 				Sid:       jsii.String("ReadOwnSecrets"),
@@ -90,7 +100,7 @@ func (s *Stack) functions() {
 		props := &awslambda.FunctionProps{
 			Description:           jsii.String("Lambdis " + spec.Name),
 			Runtime:               awslambda.Runtime_PROVIDED_AL2023(),
-			Architecture:          awslambda.Architecture_ARM_64(),
+			Architecture:          p.architecture(),
 			Handler:               jsii.String("bootstrap"),
 			Code:                  awslambda.Code_FromAsset(jsii.String(filepath.Join(p.DistDir, spec.Name)), nil),
 			MemorySize:            jsii.Number(float64(memory)),
@@ -115,7 +125,11 @@ func (s *Stack) functions() {
 			}
 		}
 		fn := awslambda.NewFunction(s.Stack, jsii.String(id), props)
-		fn.Node().DefaultChild().(awslambda.CfnFunction).OverrideLogicalId(jsii.String(id))
+		cfn := fn.Node().DefaultChild().(awslambda.CfnFunction)
+		cfn.OverrideLogicalId(jsii.String(id))
+		if p.Tracing {
+			cfn.SetTracingConfig(&awslambda.CfnFunction_TracingConfigProperty{Mode: jsii.String("Active")})
+		}
 		s.Functions[spec.Name] = fn
 	}
 }

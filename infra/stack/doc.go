@@ -2,7 +2,8 @@
 // subnets and interface endpoints; an ElastiCache (Valkey or Redis OSS)
 // replication group in cluster mode, Multi-AZ, encrypted in transit and at
 // rest, with an AUTH token in Secrets Manager and maxmemory-policy
-// noeviction; every functions/<fn> as an arm64 provided.al2023 Lambda with
+// noeviction; every functions/<fn> as a provided.al2023 Lambda (arm64, or
+// x86_64 by LAMBDA_ARCH) with
 // its own least-privilege role; a REST API whose every route but the health
 // check runs the ratelimit function as REQUEST authorizer (never cached),
 // with the gateway responses of shared/apigw; the worker's EventBridge

@@ -29,7 +29,8 @@ var (
 	SuppressENIWildcard = Suppression{ID: "AwsSolutions-IAM5", AppliesTo: []string{"Resource::*"}, Reason: "" +
 		"Only the EC2 network-interface actions Lambda needs to attach the function to its VPC (the EC2 statement of " +
 		"AWSLambdaVPCAccessExecutionRole): the ec2:Describe* calls support no resource-level permissions and Lambda picks the " +
-		"interfaces' subnets itself. Logs and secrets are scoped to the function's own log group and secrets."}
+		"interfaces' subnets itself; with the Tracing prop, the X-Ray write actions, which support none either. Logs and secrets " +
+		"are scoped to the function's own log group and secrets."}
 	SuppressRequestValidation = Suppression{ID: "AwsSolutions-APIG2", Reason: "" +
 		"Every integration validates its whole input itself (strict JSON decoding, sizes, names; fuzzed) and answers " +
 		"application/problem+json 400s with stable types; API Gateway model validation would answer earlier in another format."}

@@ -63,6 +63,15 @@ type Props struct {
 	CacheConnectionsAlarm   float64
 
 	// Functions.
+	// Architecture is every function's instruction set: "arm64" (the
+	// default, Graviton) or "x86_64". The CDK app reads it from LAMBDA_ARCH,
+	// the variable `make build` compiles the bootstraps for; New refuses a
+	// bootstrap built for the other one (see arch.go).
+	Architecture string
+	// Tracing turns on X-Ray active tracing for every function and the API
+	// stage. Off by default: see docs/tracing.md for what a trace shows and
+	// what it costs.
+	Tracing bool
 	// Memory overrides the table's memory size (MB) per function.
 	Memory map[string]int
 	// LogRetention of every function's log group, the API access log and
@@ -148,6 +157,7 @@ func DefaultProps() Props {
 		CacheConnectionsAlarm:     5000,
 		LogRetention:              awslogs.RetentionDays_ONE_MONTH,
 		LogLevel:                  "info",
+		Architecture:              DefaultArchitecture,
 		KeyPrefix:                 "lambdis",
 		MetricsNamespace:          "Lambdis",
 		WorkerReservedConcurrency: 2,
@@ -211,6 +221,9 @@ func (p Props) Validate() error {
 	}
 	if p.LogRetention == "" || p.CacheLogRetention == "" {
 		bad("LogRetention and CacheLogRetention are required")
+	}
+	if _, ok := archMachine[p.Architecture]; !ok {
+		bad("Architecture %q: want %q or %q (%s)", p.Architecture, ArchARM64, ArchX86_64, ArchEnv)
 	}
 	if _, ok := logLevels[p.LogLevel]; !ok {
 		bad("LogLevel %q: want debug, info, warn or error", p.LogLevel)

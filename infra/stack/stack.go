@@ -45,7 +45,8 @@ type Stack struct {
 
 // New builds the stack. It panics on invalid props (listing every problem),
 // when a directory under functions/ has no row in Functions, or when a
-// function's dist/<fn>/bootstrap is missing (run `make build`).
+// function's dist/<fn>/bootstrap is missing (run `make build`) or built for
+// another architecture than p.Architecture.
 func New(scope constructs.Construct, id string, p Props) *Stack {
 	if err := p.Validate(); err != nil {
 		panic(fmt.Sprintf("stack: invalid props:\n%v", err))
@@ -57,13 +58,17 @@ func New(scope constructs.Construct, id string, p Props) *Stack {
 		p.DistDir = filepath.Join(p.RepoRoot, "dist")
 	}
 	for _, spec := range Functions {
-		if _, err := os.Stat(filepath.Join(p.DistDir, spec.Name, "bootstrap")); err != nil {
+		bootstrap := filepath.Join(p.DistDir, spec.Name, "bootstrap")
+		if _, err := os.Stat(bootstrap); err != nil {
 			panic(fmt.Sprintf("stack: %s: run `make build` first (%v)", spec.Name, err))
+		}
+		if err := CheckBootstrap(bootstrap, p.Architecture); err != nil {
+			panic(fmt.Sprintf("stack: %s: %v", spec.Name, err))
 		}
 	}
 	sp := p.StackProps
 	if sp.Description == nil {
-		sp.Description = jsii.String("Lambdis: Redis patterns behind API Gateway (REST API + REQUEST authorizer), Lambda (Go, arm64) and ElastiCache")
+		sp.Description = jsii.String("Lambdis: Redis patterns behind API Gateway (REST API + REQUEST authorizer), Lambda (Go, " + p.Architecture + ") and ElastiCache")
 	}
 	s := &Stack{Stack: awscdk.NewStack(scope, jsii.String(id), &sp), props: p}
 	s.network()

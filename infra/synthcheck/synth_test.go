@@ -2,6 +2,7 @@ package synthcheck
 
 import (
 	"bytes"
+	"debug/elf"
 	"encoding/json"
 	"io"
 	"os"
@@ -74,7 +75,8 @@ func cleanClone(t *testing.T, src string) string {
 
 // `make synth` in a clean clone, with no AWS credentials or configuration of
 // any kind (HOME is empty, no AWS_* variable), writes the template, with
-// asset metadata pointing at each function's bootstrap, for SAM.
+// asset metadata pointing at each function's bootstrap, for SAM; with each
+// LAMBDA_ARCH, the template and the bootstraps agree, and a mismatch fails.
 func TestMakeSynthFromCleanCloneWithoutAWSCredentials(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs make synth (build, npm ci, CDK synth); skipped with -short")
@@ -104,25 +106,63 @@ func TestMakeSynthFromCleanCloneWithoutAWSCredentials(t *testing.T) {
 			t.Fatalf("AWS variable in the environment: %s", e)
 		}
 	}
-	start := time.Now()
-	cmd := exec.Command("make", "synth")
-	cmd.Dir = clone
+	// The default architecture, then the other one: the template's
+	// Architectures and every bootstrap's ELF machine agree each time.
+	for _, arch := range []string{"", "x86_64"} {
+		args := []string{"synth"}
+		if arch != "" {
+			args = append(args, "LAMBDA_ARCH="+arch)
+		}
+		start := time.Now()
+		log, err := run(clone, env, "make", args...)
+		if err != nil {
+			t.Fatalf("make %s in a clean clone: %v\n%s", strings.Join(args, " "), err, log)
+		}
+		t.Logf("make %s in a clean clone took %v", strings.Join(args, " "), time.Since(start).Round(time.Second))
+		want := arch
+		if want == "" {
+			want = "arm64"
+		}
+		checkTemplate(t, clone, want, log)
+	}
+
+	// A mismatch is refused: GOARCH_LAMBDA (the old knob) stops make before
+	// it builds anything, and the CDK app refuses x86_64 bootstraps (the
+	// last build) in an arm64 template.
+	if log, err := run(clone, env, "make", "synth", "GOARCH_LAMBDA=amd64"); err == nil || !strings.Contains(log, "LAMBDA_ARCH") {
+		t.Errorf("make synth GOARCH_LAMBDA=amd64: %v, want a failure naming LAMBDA_ARCH\n%s", err, log)
+	}
+	cdk := []string{"CDK_DISABLE_VERSION_CHECK=1", "CDK_DISABLE_CLI_TELEMETRY=1", "LAMBDA_ARCH=arm64"}
+	if log, err := run(filepath.Join(clone, "infra"), append(env, cdk...), "node_modules/.bin/cdk", "synth", "--quiet"); err == nil || !strings.Contains(log, "built for EM_X86_64") {
+		t.Errorf("cdk synth of an arm64 template over x86_64 bootstraps: %v, want a refusal naming the ELF machine\n%s", err, log)
+	}
+}
+
+func run(dir string, env []string, name string, args ...string) (string, error) {
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
 	cmd.Env = env
 	var log bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &log, &log
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("make synth in a clean clone: %v\n%s", err, log.String())
-	}
-	t.Logf("make synth in a clean clone took %v", time.Since(start).Round(time.Second))
+	err := cmd.Run()
+	return log.String(), err
+}
 
+// checkTemplate checks cdk.out/Lambdis.template.json in the clone: one
+// function per directory under functions/, each declaring Architectures
+// [arch], with asset metadata pointing at a bootstrap built for arch.
+func checkTemplate(t *testing.T, clone, arch, log string) {
+	t.Helper()
+	machine := map[string]elf.Machine{"arm64": elf.EM_AARCH64, "x86_64": elf.EM_X86_64}[arch]
 	raw, err := os.ReadFile(filepath.Join(clone, "cdk.out", "Lambdis.template.json"))
 	if err != nil {
-		t.Fatalf("no template: %v\n%s", err, log.String())
+		t.Fatalf("no template: %v\n%s", err, log)
 	}
 	var tmpl struct {
 		Resources map[string]struct {
-			Type     string
-			Metadata map[string]any
+			Type       string
+			Metadata   map[string]any
+			Properties struct{ Architectures []string }
 		}
 	}
 	if err := json.Unmarshal(raw, &tmpl); err != nil {
@@ -134,10 +174,20 @@ func TestMakeSynthFromCleanCloneWithoutAWSCredentials(t *testing.T) {
 			continue
 		}
 		fns++
-		asset, _ := r.Metadata["aws:asset:path"].(string)
-		if _, err := os.Stat(filepath.Join(clone, "cdk.out", asset, "bootstrap")); asset == "" || err != nil {
-			t.Errorf("%s: asset %q has no bootstrap (%v)", id, asset, err)
+		if len(r.Properties.Architectures) != 1 || r.Properties.Architectures[0] != arch {
+			t.Errorf("%s: Architectures %v, want [%s]", id, r.Properties.Architectures, arch)
 		}
+		asset, _ := r.Metadata["aws:asset:path"].(string)
+		bootstrap := filepath.Join(clone, "cdk.out", asset, "bootstrap")
+		f, err := elf.Open(bootstrap)
+		if asset == "" || err != nil {
+			t.Errorf("%s: asset %q has no ELF bootstrap (%v)", id, asset, err)
+			continue
+		}
+		if f.Machine != machine {
+			t.Errorf("%s: bootstrap built for %v, the template declares %s", id, f.Machine, arch)
+		}
+		f.Close()
 	}
 	dirs, _ := os.ReadDir(filepath.Join(clone, "functions"))
 	want := 0

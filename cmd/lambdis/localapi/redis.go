@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
+	"github.com/alicebob/miniredis/v2/server"
 	"github.com/lambdis/lambdis/shared/redisconn"
 	"github.com/redis/go-redis/v9"
 )
@@ -41,7 +42,7 @@ func openStore(ctx context.Context, getenv func(string) string) (store, error) {
 		if err != nil {
 			return store{}, err
 		}
-		return store{rdb: rdb, desc: cfg.String(), closer: rdb.Close}, nil
+		return store{rdb: rdb, desc: describeRedis(cfg, getenv), closer: rdb.Close}, nil
 	}
 
 	mr := miniredis.NewMiniRedis()
@@ -53,6 +54,7 @@ func openStore(ctx context.Context, getenv func(string) string) (store, error) {
 		mr.Close()
 		return store{}, err
 	}
+	answerInfoMemory(mr)
 	stopClock := runTTLClock(mr)
 	return store{
 		rdb:  rdb,
@@ -64,6 +66,60 @@ func openStore(ctx context.Context, getenv func(string) string) (store, error) {
 			return err
 		},
 	}, nil
+}
+
+// describeRedis says, for the banner, which Redis cfg is and where it came
+// from, without secrets: "127.0.0.1:6379 from REDIS_URL (standalone, TLS,
+// AUTH)".
+func describeRedis(cfg redisconn.Config, getenv func(string) string) string {
+	source := redisconn.EnvURL
+	if strings.TrimSpace(getenv(redisconn.EnvURL)) == "" {
+		source = redisconn.EnvAddrs
+	}
+	traits := []string{"standalone"}
+	if cfg.Cluster {
+		traits[0] = "cluster"
+	}
+	if cfg.DB != 0 {
+		traits = append(traits, fmt.Sprintf("db %d", cfg.DB))
+	}
+	if cfg.TLS {
+		traits = append(traits, "TLS")
+	}
+	if cfg.Password != "" || cfg.AuthSecretARN != "" {
+		traits = append(traits, "AUTH")
+	}
+	return fmt.Sprintf("%s from %s (%s)", strings.Join(cfg.Addrs, ","), source, strings.Join(traits, ", "))
+}
+
+// RedisPool is the connection pool size of the server's Redis client (per
+// node).
+func (s *Server) RedisPool() int {
+	switch c := s.rdb.(type) {
+	case *redis.Client:
+		return c.Options().PoolSize
+	case *redis.ClusterClient:
+		return c.Options().PoolSize
+	}
+	return 0
+}
+
+// LocalPoolSize is the pool the server uses when REDIS_POOL_SIZE is unset
+// (always, with the embedded miniredis).
+const LocalPoolSize = localPoolSize
+
+// answerInfoMemory makes the embedded miniredis answer INFO memory as what
+// it is, a Redis that never evicts (it has no maxmemory), instead of an
+// error: the worker's eviction check reads INFO memory, and would warn on
+// every start of the default `lambdis serve`.
+func answerInfoMemory(mr *miniredis.Miniredis) {
+	mr.Server().SetPreHook(func(c *server.Peer, cmd string, args ...string) bool {
+		if cmd != "INFO" || len(args) != 1 || !strings.EqualFold(args[0], "memory") {
+			return false
+		}
+		c.WriteBulk("# Memory\r\nmaxmemory:0\r\nmaxmemory_policy:noeviction\r\n")
+		return true
+	})
 }
 
 // ttlTick is how often the embedded miniredis's TTLs are advanced.

@@ -91,7 +91,9 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	s.log = telemetry.NewLogger(s.logOut, "local-api")
 	s.getenv, s.devSecret = withDevSecret(s.getenv)
 	if s.devSecret {
-		s.log.Warn("no JWT_SECRET, JWT_SECRET_ARN or JWT_JWKS_URL: the functions use the local development secret (authz.LocalDevSecret); never deploy it",
+		// Info, not Warn: it is the default of a local run, and the banner
+		// says it too; a warning on every default start teaches to skip them.
+		s.log.Info("no JWT_SECRET, JWT_SECRET_ARN or JWT_JWKS_URL: the functions use the local development secret (authz.LocalDevSecret); never deploy it",
 			"env", authz.EnvJWTSecret)
 	}
 

@@ -1,0 +1,309 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// readmeSections are the README sections whose examples run against
+// `lambdis serve`, in order, in one shell.
+var readmeSections = []string{"## A walk through the local API", "## Job queue", "## Leaderboards"}
+
+// readmeStep is one command of a README example and the output it shows.
+type readmeStep struct {
+	line int      // in README.md
+	cmd  string   // as the shell gets it (continuation lines joined by the shell)
+	want []string // the lines shown after it; none for a ```sh block
+}
+
+// readmeSteps extracts, in order, the commands of the ```sh blocks (each
+// line a command, no output shown) and of the ```console blocks ("$ "
+// lines, "\" continuations, and the output lines after them) of sections.
+func readmeSteps(t *testing.T, sections []string) []readmeStep {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(raw), "\n")
+	var steps []readmeStep
+	in, block := false, ""
+	for i := 0; i < len(lines); i++ {
+		l := lines[i]
+		if strings.HasPrefix(l, "## ") {
+			in = slices.Contains(sections, l)
+			continue
+		}
+		if !in {
+			continue
+		}
+		switch {
+		case block == "" && (l == "```sh" || l == "```console"):
+			block = strings.TrimPrefix(l, "```")
+			continue
+		case block != "" && l == "```":
+			block = ""
+			continue
+		case block == "":
+			continue
+		}
+		if block == "sh" {
+			if c := strings.TrimSpace(l); c != "" && !strings.HasPrefix(c, "#") {
+				steps = append(steps, readmeStep{line: i + 1, cmd: l})
+			}
+			continue
+		}
+		if cmd, ok := strings.CutPrefix(l, "$ "); ok {
+			for strings.HasSuffix(cmd, "\\") && i+1 < len(lines) {
+				i++
+				cmd += "\n" + lines[i]
+			}
+			steps = append(steps, readmeStep{line: i + 1, cmd: cmd})
+			continue
+		}
+		if len(steps) > 0 {
+			steps[len(steps)-1].want = append(steps[len(steps)-1].want, l)
+		}
+	}
+	if len(steps) == 0 {
+		t.Fatalf("no examples in the README sections %v", sections)
+	}
+	return steps
+}
+
+// shell is one bash process the README's commands run in, in order.
+type shell struct {
+	cmd *exec.Cmd
+	in  io.WriteCloser
+	out *bufio.Reader
+}
+
+const readmeEndMark = "__LAMBDIS_README_STEP_END__"
+
+// run runs one command and returns its output and exit status.
+func (s *shell) run(t *testing.T, cmd string, timeout time.Duration) (string, int) {
+	t.Helper()
+	fmt.Fprintf(s.in, "%s\nprintf '\\n%s %%d\\n' $?\n", cmd, readmeEndMark)
+	type result struct {
+		out  string
+		code int
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		var b strings.Builder
+		for {
+			l, err := s.out.ReadString('\n')
+			if err != nil {
+				done <- result{b.String(), -1, err}
+				return
+			}
+			if rest, ok := strings.CutPrefix(l, readmeEndMark+" "); ok {
+				code, _ := strconv.Atoi(strings.TrimSpace(rest))
+				done <- result{strings.TrimSuffix(b.String(), "\n"), code, nil}
+				return
+			}
+			b.WriteString(l)
+		}
+	}()
+	select {
+	case r := <-done:
+		if r.err != nil {
+			t.Fatalf("the shell ended: %v; output %q", r.err, r.out)
+		}
+		return r.out, r.code
+	case <-time.After(timeout):
+		t.Fatalf("%q did not finish within %v", cmd, timeout)
+	}
+	return "", 0
+}
+
+// volatileMembers change from run to run (ids, times, what depends on the
+// clock): only their presence is compared.
+var volatileMembers = map[string]bool{"jti": true, "until": true, "not_before": true, "id": true, "status_url": true,
+	"window": true, "created_at": true, "updated_at": true, "run_at": true, "retry_after": true, "reset": true, "detail": true,
+	"job_id": true, "received_at": true}
+
+var (
+	headerLineRE = regexp.MustCompile(`^([A-Za-z][A-Za-z-]*): (.*)$`)
+	statusLineRE = regexp.MustCompile(`^HTTP/[0-9.]+ ([0-9]{3})`)
+)
+
+// checkOutput compares a command's output with what the README shows: the
+// same HTTP status, the headers shown (Content-Type and WWW-Authenticate
+// with their values), JSON with the same members (values too, but for
+// volatileMembers), and any other line as is.
+func checkOutput(t *testing.T, st readmeStep, got string) {
+	t.Helper()
+	gotLines := strings.Split(got, "\n")
+	find := func(pred func(string) bool) (string, bool) {
+		for _, l := range gotLines {
+			if pred(l) {
+				return strings.TrimRight(l, "\r"), true
+			}
+		}
+		return "", false
+	}
+	for _, w := range st.want {
+		switch {
+		case strings.TrimSpace(w) == "":
+		case statusLineRE.MatchString(w):
+			code := statusLineRE.FindStringSubmatch(w)[1]
+			if _, ok := find(func(l string) bool { m := statusLineRE.FindStringSubmatch(l); return m != nil && m[1] == code }); !ok {
+				t.Errorf("README.md:%d: %s\nwant status %s, got:\n%s", st.line, st.cmd, code, got)
+			}
+		case headerLineRE.MatchString(w) && !strings.HasPrefix(w, "{"):
+			m := headerLineRE.FindStringSubmatch(w)
+			l, ok := find(func(l string) bool { return strings.HasPrefix(strings.ToLower(l), strings.ToLower(m[1])+":") })
+			exact := strings.EqualFold(m[1], "Content-Type") || strings.EqualFold(m[1], "Www-Authenticate")
+			if !ok || exact && strings.TrimSpace(l[len(m[1])+1:]) != m[2] {
+				t.Errorf("README.md:%d: %s\nwant header %q, got:\n%s", st.line, st.cmd, w, got)
+			}
+		case strings.HasPrefix(w, "{") || strings.HasPrefix(w, "["):
+			var want, have any
+			if err := json.Unmarshal([]byte(w), &want); err != nil {
+				t.Errorf("README.md:%d: the answer shown is not JSON (%v): %s", st.line, err, w)
+				continue
+			}
+			body, _ := find(func(l string) bool { return strings.HasPrefix(l, "{") || strings.HasPrefix(l, "[") })
+			if err := json.Unmarshal([]byte(body), &have); err != nil {
+				t.Errorf("README.md:%d: %s\nwant JSON like %s, got:\n%s", st.line, st.cmd, w, got)
+				continue
+			}
+			if d := jsonMembersDiffer("", want, have); len(d) > 0 {
+				t.Errorf("README.md:%d: %s\n%s\ngot: %s", st.line, st.cmd, strings.Join(d, "\n"), body)
+			}
+		default:
+			if _, ok := find(func(l string) bool { return strings.TrimSpace(l) == strings.TrimSpace(w) }); !ok {
+				t.Errorf("README.md:%d: %s\nwant the line %q, got:\n%s", st.line, st.cmd, w, got)
+			}
+		}
+	}
+}
+
+// jsonMembersDiffer lists the differences between a shown JSON value and
+// the answer: members missing or extra, values unequal outside
+// volatileMembers.
+func jsonMembersDiffer(path string, want, have any) []string {
+	if volatileMembers[path[strings.LastIndex(path, ".")+1:]] {
+		return nil
+	}
+	switch w := want.(type) {
+	case map[string]any:
+		h, ok := have.(map[string]any)
+		if !ok {
+			return []string{fmt.Sprintf("%s: want an object, got %v", path, have)}
+		}
+		var out []string
+		for k := range w {
+			if _, ok := h[k]; !ok {
+				out = append(out, fmt.Sprintf("%s.%s is shown but not answered", path, k))
+			}
+		}
+		for k := range h {
+			if _, ok := w[k]; !ok {
+				out = append(out, fmt.Sprintf("%s.%s is answered but not shown", path, k))
+			}
+		}
+		for k := range w {
+			if _, ok := h[k]; ok {
+				out = append(out, jsonMembersDiffer(path+"."+k, w[k], h[k])...)
+			}
+		}
+		slices.Sort(out)
+		return out
+	case []any:
+		h, ok := have.([]any)
+		if !ok || len(h) != len(w) {
+			return []string{fmt.Sprintf("%s: want %v, got %v", path, want, have)}
+		}
+		var out []string
+		for i := range w {
+			out = append(out, jsonMembersDiffer(fmt.Sprintf("%s[%d]", path, i), w[i], h[i])...)
+		}
+		return out
+	}
+	if !reflect.DeepEqual(want, have) {
+		return []string{fmt.Sprintf("%s: want %v, got %v", path, want, have)}
+	}
+	return nil
+}
+
+// TestREADMEExamples runs the README's local-API examples in order in one
+// fresh bash, as a reader would, against a real `lambdis serve` (built from
+// this tree and found on PATH as `lambdis`) on a free port, and checks each
+// answer: status codes, the headers and JSON members shown.
+func TestREADMEExamples(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds lambdis and runs the README in a shell; skipped with -short")
+	}
+	for _, tool := range []string{"bash", "curl", "sed"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			msg := "INTEGRATION TEST NOT RUN: README examples: " + tool + " is not on PATH"
+			if os.Getenv("LAMBDIS_REQUIRE_INTEGRATION") == "1" {
+				t.Fatal(msg + " (LAMBDIS_REQUIRE_INTEGRATION=1)")
+			}
+			t.Skip(msg + " (set LAMBDIS_REQUIRE_INTEGRATION=1 to make this a failure)")
+		}
+	}
+	bin := t.TempDir()
+	build := exec.Command("go", "build", "-o", filepath.Join(bin, "lambdis"), ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+
+	sh := exec.Command("bash", "--noprofile", "--norc")
+	sh.Dir = t.TempDir()
+	sh.Env = []string{"PATH=" + bin + string(os.PathListSeparator) + os.Getenv("PATH"), "HOME=" + sh.Dir, "LANG=C.UTF-8"}
+	serverLog := &syncBuffer{}
+	sh.Stderr = serverLog
+	in, err := sh.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := sh.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sh.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s := &shell{cmd: sh, in: in, out: bufio.NewReader(out)}
+	t.Cleanup(func() {
+		fmt.Fprintln(in, "kill $(jobs -p) 2>/dev/null; wait; exit")
+		in.Close()
+		_ = sh.Wait()
+		if t.Failed() {
+			t.Logf("the shell's stderr (lambdis serve's log):\n%s", serverLog.String())
+		}
+	})
+
+	for _, st := range readmeSteps(t, readmeSections) {
+		cmd := strings.ReplaceAll(st.cmd, "127.0.0.1:3000", addr)
+		cmd = strings.ReplaceAll(cmd, "lambdis serve", "lambdis serve --addr "+addr)
+		got, code := s.run(t, cmd, time.Minute)
+		if code != 0 {
+			t.Fatalf("README.md:%d: %s\nexit %d:\n%s", st.line, st.cmd, code, got)
+		}
+		checkOutput(t, st, got)
+	}
+}
