@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/lambdis/lambdis/functions/worker/drainer"
 	"io"
 	"net"
 	"sort"
@@ -88,7 +89,8 @@ func runDoctor(ctx context.Context, c cli, args []string) int {
 			"(REDIS_URL or REDIS_ADDRS, REDIS_CLUSTER, REDIS_PASSWORD, REDIS_AUTH_SECRET_ARN,\n"+
 			"REDIS_TLS, ..., LAMBDIS_KEY_PREFIX): connection, server version (7.0 or later),\n"+
 			"eviction policy and memory (from INFO: ElastiCache forbids CONFIG), cluster state\n"+
-			"and whether the client configuration matches it, scripting, and the clock.\n"+
+			"and whether the client configuration matches it, scripting, the clock, and\n"+
+			"whether the worker's WORKER_* settings leave a run time to start jobs.\n"+
 			"Prints one line per check: OK, WARN or FAIL and why. Writes nothing to Redis.\n"+
 			"Exit status: 0 without FAIL, 1 with one, 2 for a wrong command line.\n\n")
 		fs.PrintDefaults()
@@ -148,6 +150,23 @@ func diagnose(ctx context.Context, r *doctorReport, getenv func(string) string, 
 	}
 	checkScripting(ctx, r, t, rdb)
 	checkClock(ctx, r, rdb)
+	checkWorker(r, getenv)
+}
+
+// checkWorker reports whether the worker's settings (WORKER_* in the same
+// environment) let a run start jobs for most of its time.
+func checkWorker(r *doctorReport, getenv func(string) string) {
+	cfg, err := drainer.ConfigFromEnv(getenv)
+	if err != nil {
+		r.add(levelFail, "worker", "%v", err)
+		return
+	}
+	window, warning := cfg.StartWindow()
+	if warning != "" {
+		r.add(levelWarn, "worker", "%s", warning)
+		return
+	}
+	r.add(levelOK, "worker", "a run may start jobs for %v of its %v (WORKER_JOB_TIMEOUT %v)", window, cfg.Worker.FunctionTimeout, cfg.Worker.JobTimeout)
 }
 
 // connectFailure explains why redisconn.New failed.

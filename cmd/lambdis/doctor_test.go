@@ -13,7 +13,7 @@ import (
 )
 
 // doctorChecks are the lines a run that reaches Redis prints, in order.
-var doctorChecks = []string{"config", "connect", "version", "eviction", "memory", "cluster", "scripting", "clock"}
+var doctorChecks = []string{"config", "connect", "version", "eviction", "memory", "cluster", "scripting", "clock", "worker"}
 
 // verdicts maps each check of a doctor report to its verdicts (a check may
 // print more than one line) and the text of its lines.
@@ -81,7 +81,7 @@ func TestDoctorStandalone(t *testing.T) {
 			t.Fatalf("exit %d, stderr %q, want 0 and nothing:\n%s", code, errOut, out)
 		}
 		text := wantVerdicts(t, out, nil)
-		wantSummary(t, out, 8, 0, 0)
+		wantSummary(t, out, 9, 0, 0)
 		for check, want := range map[string]string{
 			"config":    "standalone client, " + srv.Addr + ", key prefix lambdis",
 			"connect":   "PING round trip ",
@@ -120,7 +120,7 @@ func TestDoctorStandalone(t *testing.T) {
 	t.Run("cluster client on a standalone server", func(t *testing.T) {
 		code, out, _ := runCLI(t, map[string]string{"REDIS_URL": url, "REDIS_CLUSTER": "true"}, "doctor")
 		_, text := verdicts(t, out)
-		wantVerdicts(t, out, map[string]string{"connect": "FAIL", "version": "-", "eviction": "-", "memory": "-", "cluster": "-", "scripting": "-", "clock": "-"})
+		wantVerdicts(t, out, map[string]string{"connect": "FAIL", "version": "-", "eviction": "-", "memory": "-", "cluster": "-", "scripting": "-", "clock": "-", "worker": "-"})
 		if code != exitError || !strings.Contains(text["connect"], "not a cluster node; unset REDIS_CLUSTER") {
 			t.Errorf("exit %d, connect %q; want 1 and the cluster mismatch named:\n%s", code, text["connect"], out)
 		}
@@ -411,5 +411,27 @@ func TestDoctorVerdicts(t *testing.T) {
 	})
 	if !strings.HasPrefix(out, "WARN") || !strings.Contains(out, "on b, the fullest of 2 masters") {
 		t.Errorf("memory over two nodes: %q, want the fuller node's WARN", out)
+	}
+}
+
+// The worker's settings: a job timeout that leaves a run little time to
+// start jobs is a WARN naming the setting; a bad value a FAIL.
+func TestDoctorWorkerSettings(t *testing.T) {
+	for _, tc := range []struct {
+		vars  map[string]string
+		level level
+		want  string
+	}{
+		{nil, levelOK, "a run may start jobs for 29s of its 1m0s"},
+		{map[string]string{"WORKER_FUNCTION_TIMEOUT": "10s", "WORKER_JOB_TIMEOUT": "8s"}, levelWarn, "WORKER_JOB_TIMEOUT=8s leaves a run only 1s of its 10s"},
+		{map[string]string{"WORKER_LINGER": "soon"}, levelFail, "WORKER_LINGER"},
+	} {
+		var b bytes.Buffer
+		r := &doctorReport{w: &b}
+		checkWorker(r, env(tc.vars))
+		out, counts := b.String(), r.counts
+		if counts[tc.level] != 1 || !strings.Contains(out, tc.want) {
+			t.Errorf("%v: %q, want %s with %q", tc.vars, out, tc.level, tc.want)
+		}
 	}
 }

@@ -194,3 +194,17 @@ func validQueues(qs []string) error {
 	}
 	return nil
 }
+
+// StartWindow is how long into a run jobs may start: a job starts only if it
+// can run WORKER_JOB_TIMEOUT and be settled before the function's timeout.
+// Warning is set when the settings leave less than a quarter of the run
+// for that, naming the setting to change.
+func (c Config) StartWindow() (window time.Duration, warning string) {
+	w := c.Worker
+	window = w.FunctionTimeout - w.JobTimeout - w.SettleReserve
+	if window < w.FunctionTimeout/4 {
+		warning = fmt.Sprintf("%s=%v leaves a run only %v of its %v (%s) to start jobs: a job starts only while it can still finish and settle; lower %s or raise the function's timeout",
+			EnvJobTimeout, w.JobTimeout, window, w.FunctionTimeout, EnvFunctionTimeout, EnvJobTimeout)
+	}
+	return window, warning
+}

@@ -131,9 +131,8 @@ func New(rdb redis.UniversalClient, kb keys.Builder, registry *queue.Registry, c
 	c := queue.NewClient(rdb, kb, cfg.Retention)
 	w := queue.NewWorker(c, registry, cfg.Worker, log)
 	h := &Handler{Worker: w, Queues: cfg.Queues, Registry: c, Weights: cfg.Weights, Strict: cfg.Strict, FunctionTimeout: w.Config().FunctionTimeout, Log: log}
-	if wc := w.Config(); wc.FunctionTimeout-wc.JobTimeout-wc.SettleReserve < wc.FunctionTimeout/4 {
-		log.Warn("worker: "+EnvJobTimeout+" leaves a run little time to start jobs: a job starts only while it can still finish and settle before the run's end; lower "+EnvJobTimeout+" or raise the function's timeout ("+EnvFunctionTimeout+")",
-			"function_timeout", wc.FunctionTimeout.String(), "job_timeout", wc.JobTimeout.String(), "start_window", (wc.FunctionTimeout - wc.JobTimeout - wc.SettleReserve).String())
+	if _, warning := cfg.StartWindow(); warning != "" {
+		log.Warn("worker: " + warning)
 	}
 	if m != nil { // a nil *Metrics in the interface would not compare equal to nil
 		h.Metrics = m
