@@ -14,7 +14,7 @@ func env(vars map[string]string) func(string) string {
 
 // runCLI runs the command line in-process and returns its exit code and
 // output.
-func runCLI(t *testing.T, vars map[string]string, args ...string) (code int, stdout, stderr string) {
+func runCLI(t testing.TB, vars map[string]string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	code = run(context.Background(), args, cli{stdout: &out, stderr: &errOut, getenv: env(vars)})

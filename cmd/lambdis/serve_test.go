@@ -67,7 +67,7 @@ func startLocalAPI(t *testing.T, vars map[string]string) (*localapi.Server, stri
 }
 
 // mint runs `lambdis token` in-process and returns the token.
-func mint(t *testing.T, vars map[string]string, args ...string) string {
+func mint(t testing.TB, vars map[string]string, args ...string) string {
 	t.Helper()
 	code, out, errOut := runCLI(t, vars, append([]string{"token"}, args...)...)
 	if code != exitOK {
@@ -83,7 +83,7 @@ type reply struct {
 }
 
 // call makes one HTTP request; token and body may be empty.
-func call(t *testing.T, method, url, token, body string) reply {
+func call(t testing.TB, method, url, token, body string) reply {
 	t.Helper()
 	var rd io.Reader
 	if body != "" {

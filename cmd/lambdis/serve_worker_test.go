@@ -18,7 +18,7 @@ import (
 // serveInProcess runs `lambdis serve args...` in-process until stop, which
 // returns its exit code; banner is what it printed up to and including
 // the "listening on" line.
-func serveInProcess(t *testing.T, vars map[string]string, args ...string) (banner string, logs *syncBuffer, stop func() int) {
+func serveInProcess(t testing.TB, vars map[string]string, args ...string) (banner string, logs *syncBuffer, stop func() int) {
 	t.Helper()
 	pr, pw := io.Pipe()
 	ctx, cancel := context.WithCancel(context.Background())

@@ -7,12 +7,13 @@
 -- ARGV[1] group; ARGV[2] this consumer; ARGV[3] entries to read (0: none,
 -- the run is full: only promote and hold the lease); ARGV[4] lease ms;
 -- ARGV[5] at most this many jobs promoted (and records purged); ARGV[6] at
--- most this many idem_gc members returned
+-- most this many idem_gc members returned; ARGV[7] the run's id (the
+-- lease names its run, so a run that returns gives up only its own)
 -- A missing consumer group (or stream) is created again at once: Redis lost
 -- it (a restart without persistence, FLUSHALL, a failover to a replica that
 -- had not received it). healed is 2 when the stats hash says the group had
 -- existed (a loss), 1 when this is the queue's first read.
--- The lease says a worker is awake on the queue: "busy" after a read that
+-- The lease says a worker is awake on the queue ("<state>:<run id>"): "busy" after a read that
 -- filled its count (the run reads again at once), "idle" after one that
 -- emptied the queue (the next enqueue then rings the doorbell instead of
 -- waking another worker); a fetch of 0 entries only renews it.
@@ -37,12 +38,12 @@ if count > 0 then
   end
   if type(r) == 'table' and r[1] then read = r[1][2] end
   if #read >= count then
-    redis.call('SET', KEYS[9], 'busy', 'PX', ARGV[4])
+    redis.call('SET', KEYS[9], 'busy:' .. ARGV[7], 'PX', ARGV[4])
   else
-    redis.call('SET', KEYS[9], 'idle', 'PX', ARGV[4])
+    redis.call('SET', KEYS[9], 'idle:' .. ARGV[7], 'PX', ARGV[4])
   end
 elseif redis.call('PEXPIRE', KEYS[9], ARGV[4]) == 0 then
-  redis.call('SET', KEYS[9], 'busy', 'PX', ARGV[4])
+  redis.call('SET', KEYS[9], 'busy:' .. ARGV[7], 'PX', ARGV[4])
 end
 local next_due = -1
 local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')

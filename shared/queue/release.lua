@@ -1,14 +1,18 @@
 -- release: a worker run that is about to return gives up its wake lease.
 -- KEYS[1] awake (the queue's wake lease)
--- The lease goes only if it still says "idle", as this run's last poll left
--- it. Anything else means an enqueue rang the doorbell since (or another
--- run is busy on the queue): the run polls again rather than leave a job
--- behind a lease that no worker will honour.
--- Returns 1 if released, 0 if not.
+-- ARGV[1] "1": the run is out of time and reads no more; ARGV[2] the run's id
+-- The lease goes only if it is this run's: "idle:<run>", as its last poll
+-- left it, or, out of time, "busy:<run>" too (an enqueue then wakes a fresh
+-- run at once instead of waiting for the lease to lapse). Another run's
+-- lease is that run's to give up, and "waking" is an enqueue's. A bare
+-- "busy" means an enqueue rang since this run's last poll: the run polls
+-- again rather than leave a job behind a lease no worker honours (out of
+-- time, it gives it up).
+-- Returns 1 if the run is done with the lease, 0 if it must poll again.
 local v = redis.call('GET', KEYS[1])
-if v == 'idle' then
+if v == 'idle:' .. ARGV[2] or (ARGV[1] == '1' and (v == 'busy:' .. ARGV[2] or v == 'busy')) then
   redis.call('DEL', KEYS[1])
   return 1
 end
-if not v then return 1 end -- expired: nothing to give up
-return 0
+if v == 'busy' then return 0 end
+return 1

@@ -3,6 +3,8 @@ package queue
 import (
 	"cmp"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -25,6 +27,10 @@ type Plan struct {
 	Strict bool
 	// MaxJobs caps the jobs run (0: no cap).
 	MaxJobs int
+	// Open lets the run take on a queue whose doorbell rings while no run
+	// holds its lease (its first enqueue, or one while no worker was
+	// awake on it): for a run over every queue in use.
+	Open bool
 }
 
 // DefaultBudget bounds a run whose context has no deadline.
@@ -96,6 +102,8 @@ type run struct {
 	lanes     []*lane
 	byName    map[string]*lane
 	strict    bool
+	open_     bool // takes on queues announced by their doorbell (Plan.Open)
+	weights   map[string]int
 	maxJobs   int
 	started   int
 	inflight  int
@@ -106,6 +114,7 @@ type run struct {
 	bell      *redis.PubSub
 	bells     <-chan *redis.Message
 	releases  int
+	id        string // names the run in its leases
 	sum       Summary
 	errs      []error
 	errSeen   map[string]bool
@@ -113,29 +122,15 @@ type run struct {
 
 func (w *Worker) newRun(ctx context.Context, p Plan, deadline time.Time) (*run, error) {
 	r := &run{
-		w: w, byName: map[string]*lane{}, strict: p.Strict, maxJobs: p.MaxJobs,
+		w: w, byName: map[string]*lane{}, strict: p.Strict, open_: p.Open, weights: p.Weights, maxJobs: p.MaxJobs,
 		deadline: deadline, lastStart: deadline.Add(-w.cfg.JobTimeout - w.cfg.SettleReserve),
 		lastWork: time.Now(), results: make(chan finished, w.cfg.Concurrency), errSeen: map[string]bool{},
+		id: newRunID(),
 	}
-	now := time.Now()
 	for _, q := range p.Queues {
-		if r.byName[q] != nil {
-			continue
-		}
-		k, err := newQueueKeys(w.c.keys, q)
-		if err != nil {
+		if err := r.addLane(q); err != nil {
 			return nil, err
 		}
-		wt := p.Weights[q]
-		if wt <= 0 {
-			wt = 1
-		}
-		l := &lane{name: q, k: k, weight: wt, poll: true, nextPoll: now, reclaim: now}
-		r.lanes = append(r.lanes, l)
-		r.byName[q] = l
-	}
-	if r.strict {
-		slices.SortStableFunc(r.lanes, func(a, b *lane) int { return cmp.Or(cmp.Compare(b.weight, a.weight), strings.Compare(a.name, b.name)) })
 	}
 	policy, evicting, err := EvictionPolicy(ctx, w.c.rdb)
 	r.sum.EvictionPolicy, r.sum.Evicting = policy, evicting
@@ -148,6 +143,29 @@ func (w *Worker) newRun(ctx context.Context, p Plan, deadline time.Time) (*run, 
 	}
 	r.subscribe(ctx)
 	return r, nil
+}
+
+// addLane adds queue to the run (once), in priority order when strict.
+func (r *run) addLane(q string) error {
+	if r.byName[q] != nil {
+		return nil
+	}
+	k, err := newQueueKeys(r.w.c.keys, q)
+	if err != nil {
+		return err
+	}
+	wt := r.weights[q]
+	if wt <= 0 {
+		wt = 1
+	}
+	now := time.Now()
+	l := &lane{name: q, k: k, weight: wt, poll: true, nextPoll: now, reclaim: now}
+	r.lanes = append(r.lanes, l)
+	r.byName[q] = l
+	if r.strict {
+		slices.SortStableFunc(r.lanes, func(a, b *lane) int { return cmp.Or(cmp.Compare(b.weight, a.weight), strings.Compare(a.name, b.name)) })
+	}
+	return nil
 }
 
 // subscribe listens on the doorbell channel; without it (an error) idle
@@ -207,7 +225,7 @@ func (r *run) loop(ctx context.Context) {
 			r.wait(ctx, r.nextPoll())
 		default:
 			if r.idleDone() {
-				if r.release(ctx) {
+				if r.release(ctx, false) {
 					return
 				}
 				continue
@@ -265,6 +283,13 @@ func (r *run) nextDue() time.Time {
 		}
 	}
 	return t
+}
+
+// newRunID is a random id for a run's leases.
+func newRunID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 func minTime(a, b time.Time) time.Time {
@@ -348,8 +373,15 @@ func (r *run) listen() {
 func (r *run) ring(m *redis.Message) {
 	if l := r.byName[m.Payload]; l != nil {
 		l.poll = true
+		return
+	}
+	if r.open_ && len(r.lanes) < MaxRunQueues {
+		_ = r.addLane(m.Payload) // an invalid name is no queue: ignored
 	}
 }
+
+// MaxRunQueues bounds the queues one run takes on by their doorbells.
+const MaxRunQueues = 1000
 
 func (r *run) collect(f finished) {
 	r.inflight--
@@ -518,7 +550,7 @@ func (r *run) fetchCall(l *lane, count int) *call {
 	c := &call{
 		s:    fetchScript,
 		keys: []string{l.k.stream, l.k.delayed, l.k.delayedData, l.k.meta, l.k.done, l.k.idemGC, l.k.expiry, l.k.stats, l.k.awake},
-		args: []any{Group, w.cfg.Consumer, count, w.cfg.Lease.Milliseconds(), 1000, idemGCBatch},
+		args: []any{Group, w.cfg.Consumer, count, w.cfg.Lease.Milliseconds(), 1000, idemGCBatch, r.id},
 	}
 	c.done = func(cmd *redis.Cmd) {
 		r.sum.Polls++
@@ -687,12 +719,16 @@ func (r *run) pick() *lane {
 // release gives up the run's wake leases before it returns; it reports
 // false (poll again) when an enqueue rang since the last poll. A run asks
 // at most twice: another run busy on the queue keeps its lease "busy".
-func (r *run) release(ctx context.Context) bool {
+func (r *run) release(ctx context.Context, force bool) bool {
 	r.releases++
+	forced := 0
+	if force {
+		forced = 1
+	}
 	calls := make([]*call, 0, len(r.lanes))
 	again := false
 	for _, l := range r.lanes {
-		calls = append(calls, &call{s: releaseScript, keys: []string{l.k.awake}, done: func(cmd *redis.Cmd) {
+		calls = append(calls, &call{s: releaseScript, keys: []string{l.k.awake}, args: []any{forced, r.id}, done: func(cmd *redis.Cmd) {
 			if n, err := cmd.Int(); err == nil && n == 0 {
 				l.poll, again = true, true
 			}
@@ -704,7 +740,7 @@ func (r *run) release(ctx context.Context) bool {
 	for _, c := range calls {
 		c.done(c.cmd)
 	}
-	if again && r.releases < 2 {
+	if again && !force && r.releases < 2 {
 		r.lastWork = time.Now()
 		return false
 	}
@@ -725,8 +761,8 @@ func (r *run) finish(ctx context.Context) {
 			r.fail(fmt.Errorf("queue %s: %w", l.name, err))
 		}
 	}
-	if r.releases == 0 {
-		r.release(ctx)
+	if r.releases == 0 { // out of time (or cancelled): give up every lease
+		r.release(ctx, true)
 	}
 	bctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), r.deadline)
 	defer cancel()

@@ -60,8 +60,7 @@
 // With Config.WorkerInterval (`lambdis serve` sets 2s by default), Serve also
 // runs the worker function (functions/worker) in-process, started the two
 // ways it is deployed: a tick at once and then every interval (as
-// EventBridge Scheduler invokes it; a tick waits while the previous tick's
-// run lasts), draining every registered queue (or WORKER_QUEUES), and a run
+// EventBridge Scheduler invokes it; tick runs overlap, at most two at once), draining every registered queue (or WORKER_QUEUES), and a run
 // for a queue each time an enqueue finds no worker awake on it (the
 // enqueue function's asynchronous Invoke). Runs have the job types of
 // shared/jobs and a deadline of WORKER_FUNCTION_TIMEOUT (default

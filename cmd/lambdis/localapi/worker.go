@@ -20,8 +20,11 @@ import (
 const DefaultWorkerTimeout = 10 * time.Second
 
 // maxWakeRuns bounds the runs woken at once, as the worker's reserved
-// concurrency does deployed.
-const maxWakeRuns = 4
+// concurrency does deployed; maxTickRuns the tick runs at once: a run may
+// start jobs for its timeout less the job timeout, so tick runs overlap as
+// they do deployed (the worker's timeout is longer than the schedule's
+// interval) and no gap opens between one and the next.
+const maxWakeRuns, maxTickRuns = 4, 2
 
 // worker is the worker function run in-process, started the two ways
 // Lambda starts it deployed: the schedule's tick (EventBridge Scheduler, an
@@ -34,8 +37,10 @@ type worker struct {
 	timeout  time.Duration
 	wakes    chan string
 
-	mu     sync.Mutex
-	active map[string]bool // "" for the tick run, else the queue of a woken run
+	mu      sync.Mutex
+	active  map[string]bool // the queues of woken runs
+	pending map[string]bool // woken queues waiting for a run to end
+	ticks   int             // tick runs in progress
 }
 
 // buildWorker builds the worker function as functions/worker's main.go
@@ -65,7 +70,7 @@ func (s *Server) buildWorker(ctx context.Context, interval time.Duration) (*work
 		return nil, fmt.Errorf("localapi: %w", err)
 	}
 	h.IdleLevel = slog.LevelDebug // a line every interval would drown the request log
-	return &worker{h: h, metrics: m, interval: interval, timeout: h.FunctionTimeout, wakes: make(chan string, 64), active: map[string]bool{}}, nil
+	return &worker{h: h, metrics: m, interval: interval, timeout: h.FunctionTimeout, wakes: make(chan string, 64), active: map[string]bool{}, pending: map[string]bool{}}, nil
 }
 
 // Wake is the in-process stand-in for the enqueue function's asynchronous
@@ -99,41 +104,70 @@ func (s *Server) WorkerQueues() []string {
 	return append([]string(nil), s.worker.h.Queues...)
 }
 
-// runWorker ticks at once and then every interval (a tick waits while the
-// previous tick's run lasts), and starts a run for each wake, until ctx is
+// runWorker ticks at once and then every interval (at most maxTickRuns tick
+// runs at once), and starts a run for each wake, until ctx is
 // done; it then waits for the runs, which ctx's end cuts short (jobs
 // started are finished or given back, never lost).
 func (s *Server) runWorker(ctx context.Context) {
 	w := s.worker
 	var wg sync.WaitGroup
-	start := func(key string, input []byte) {
+	var start func(queue string)
+	start = func(queue string) {
 		w.mu.Lock()
-		if w.active[key] || (key != "" && len(w.active) > maxWakeRuns) {
+		switch {
+		case queue == "" && w.ticks >= maxTickRuns, queue != "" && w.active[queue]:
 			w.mu.Unlock()
 			return
+		case queue != "" && len(w.active) >= maxWakeRuns:
+			// Throttled, as Lambda throttles an asynchronous Invoke past the
+			// reserved concurrency: it runs when a run ends.
+			w.pending[queue] = true
+			w.mu.Unlock()
+			return
+		case queue == "":
+			w.ticks++
+		default:
+			w.active[queue] = true
 		}
-		w.active[key] = true
 		w.mu.Unlock()
+		var input []byte
+		if queue != "" {
+			input, _ = json.Marshal(drainer.Input{Wake: queue})
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			defer func() { w.mu.Lock(); delete(w.active, key); w.mu.Unlock() }()
 			s.invokeWorker(ctx, input)
+			w.mu.Lock()
+			if queue == "" {
+				w.ticks--
+			} else {
+				delete(w.active, queue)
+			}
+			next := ""
+			for q := range w.pending {
+				next = q
+				delete(w.pending, q)
+				break
+			}
+			w.mu.Unlock()
+			if next != "" && ctx.Err() == nil {
+				start(next)
+			}
 		}()
 	}
 	t := time.NewTicker(w.interval)
 	defer t.Stop()
-	start("", nil)
+	start("")
 	for {
 		select {
 		case <-ctx.Done():
 			wg.Wait()
 			return
 		case <-t.C:
-			start("", nil)
+			start("")
 		case q := <-w.wakes:
-			in, _ := json.Marshal(drainer.Input{Queues: []string{q}})
-			start(q, in)
+			start(q)
 		}
 	}
 }

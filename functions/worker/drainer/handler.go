@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/lambdis/lambdis/shared/keys"
@@ -50,6 +51,11 @@ type Input struct {
 	MaxJobs  int            `json:"max_jobs,omitempty"` // 0: no cap
 	Weights  map[string]int `json:"weights,omitempty"`  // default: WORKER_WEIGHTS
 	Priority string         `json:"priority,omitempty"` // weighted or strict; default: WORKER_PRIORITY
+	// Wake names the queue whose enqueue woke this run (the enqueue
+	// function's asynchronous Invoke): the run drains it with the others,
+	// so one awake run serves every queue and the next enqueues ring its
+	// doorbell instead of waking more runs.
+	Wake string `json:"wake,omitempty"`
 }
 
 // ParseInput decodes the input strictly: unknown members, trailing data,
@@ -83,6 +89,11 @@ func ParseInput(raw []byte) (Input, error) {
 		}
 		if wt < 1 || wt > MaxWeight {
 			return Input{}, fmt.Errorf("%w: weights: %q: %d: must be from 1 to %d", ErrInput, q, wt, MaxWeight)
+		}
+	}
+	if in.Wake != "" {
+		if err := queue.ValidateQueueName(in.Wake); err != nil {
+			return Input{}, fmt.Errorf("%w: wake: %v", ErrInput, err)
 		}
 	}
 	if in.Priority != "" && in.Priority != "weighted" && in.Priority != "strict" {
@@ -160,14 +171,18 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (queue.Summar
 	if len(queues) == 0 {
 		queues = h.Queues
 	}
-	if len(queues) == 0 && h.Registry != nil {
+	everyQueue := len(queues) == 0
+	if everyQueue && h.Registry != nil {
 		if queues, err = h.Registry.Queues(ctx); err != nil {
 			err = fmt.Errorf("worker: %w", err)
 			log.Error("worker: drain failed", "error", err.Error())
 			return queue.Summary{}, err
 		}
 	}
-	plan := queue.Plan{Queues: queues, MaxJobs: in.MaxJobs, Weights: h.Weights, Strict: h.Strict}
+	if in.Wake != "" && !slices.Contains(queues, in.Wake) {
+		queues = append(queues, in.Wake)
+	}
+	plan := queue.Plan{Queues: queues, MaxJobs: in.MaxJobs, Weights: h.Weights, Strict: h.Strict, Open: everyQueue}
 	if in.Weights != nil {
 		plan.Weights = in.Weights
 	}
