@@ -353,3 +353,43 @@ func TestDueTimePrecision(t *testing.T) {
 			p50.Round(time.Millisecond), p99.Round(time.Millisecond), worst.Round(time.Millisecond))
 	}, redistest.BackendServer, redistest.BackendCluster)
 }
+
+// Two runs woken at once on the same queues never run one job twice (only a
+// kill does that, and reclaiming counts it): every job runs exactly once.
+func TestTwoRunsRunEachJobOnce(t *testing.T) {
+	redistest.Each(t, func(t *testing.T, rdb redis.UniversalClient) {
+		c := newClient(rdb)
+		var mu sync.Mutex
+		runs := map[string]int{}
+		reg := NewRegistry()
+		reg.Register("t", func(ctx context.Context, d Delivery) error {
+			mu.Lock()
+			runs[d.ID]++
+			mu.Unlock()
+			return nil
+		}, nil)
+		flood(t, c, "t", 1500, "a", "b")
+		var wg sync.WaitGroup
+		sums := make([]Summary, 2)
+		for i := range sums {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				cfg := WorkerConfig{JobTimeout: time.Second, Consumer: "run-" + strconv.Itoa(i), Linger: 200 * time.Millisecond}
+				sums[i] = drain(t, NewWorker(c, reg, cfg, nil), 20*time.Second, "a", "b")
+			}()
+		}
+		wg.Wait()
+		mu.Lock()
+		defer mu.Unlock()
+		for id, n := range runs {
+			if n != 1 {
+				t.Errorf("job %s ran %d times", id, n)
+			}
+		}
+		if len(runs) != 3000 || sums[0].Succeeded+sums[1].Succeeded != 3000 || sums[0].NotOwned+sums[1].NotOwned != 0 || sums[0].Reclaimed+sums[1].Reclaimed != 0 {
+			t.Fatalf("%d jobs ran; summaries %+v %+v", len(runs), sums[0], sums[1])
+		}
+		t.Logf("two runs split 3000 jobs %d/%d", sums[0].Succeeded, sums[1].Succeeded)
+	}, redistest.BackendServer, redistest.BackendCluster)
+}
