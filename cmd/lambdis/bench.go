@@ -309,6 +309,10 @@ func (b *benchRun) scenarios(ctx context.Context, e *benchEnv, scenarios []bench
 			return fmt.Errorf("%s: baseline %s: %w%s", s.name, s.baseline, err, errorHint(err))
 		}
 		ls, err := measure(ctx, b.callers, b.duration, op)
+		for _, stop := range e.cleanup {
+			stop()
+		}
+		e.cleanup = nil
 		if err != nil {
 			return fmt.Errorf("%s: %w%s", s.name, err, errorHint(err))
 		}

@@ -60,6 +60,7 @@ var benchScenarios = []benchScenario{
 	{"decision", "authz.Store.DecideToken: revocation, cut-off and 2 rate-limit policies, one script", "get", "GET of a small value", prepareDecision},
 	{"session", "session.Store.Decide: session, listing, cut-off, 2 policies, touch, one script", "get", "GET of a small value", prepareSession},
 	{"enqueue", "queue.Client.Enqueue of one job due now (the stream entry and the job record; no counter), one script", "xadd", "XADD of the same fields", prepareEnqueue},
+	{"pickup", "a job from queue.Client.Enqueue to the start of its handler, a worker run awake on the queue", "xadd+xreadgroup", "XADD until a consumer blocked in XREADGROUP reads it", preparePickup},
 	{"submit", "leaderboard.Store.Submit, increment: 3 windows, rank and previous rank, one script", "zincrby", "ZINCRBY", prepareSubmit},
 	{"top10", "leaderboard.Store.Top, first page of 10 with ranks and a cursor", "zrevrange", "ZREVRANGE 0 9 WITHSCORES", prepareTop10},
 	{"cache-hit", "cache.Cache.GetOrLoad of a warm key (256 bytes)", "get", "GET of a 256-byte value", prepareCacheHit},
@@ -83,6 +84,8 @@ type benchEnv struct {
 	players []string
 	rawZSet string
 	boardMu sync.Mutex
+
+	cleanup []func() // what a scenario left running, stopped after it
 }
 
 func newBenchEnv(rdb redis.UniversalClient, kb keys.Builder, callers int) *benchEnv {
