@@ -41,6 +41,9 @@ func (e *Error) Error() string {
 	return "strictjson: " + e.Pointer + ": " + e.Message
 }
 
+// MsgTrailing is the Message of the Syntax error for data after the value.
+const MsgTrailing = "data after the JSON value"
+
 // maxPointerName bounds each client-chosen member name echoed in a Pointer.
 const maxPointerName = 64
 
@@ -79,7 +82,7 @@ func Check(data []byte) error {
 		return err
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return &Error{Kind: Syntax, Message: "data after the JSON value", Offset: dec.InputOffset()}
+		return &Error{Kind: Syntax, Message: MsgTrailing, Offset: dec.InputOffset()}
 	}
 	return nil
 }
