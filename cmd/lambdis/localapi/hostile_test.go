@@ -236,3 +236,5 @@ func TestServeRevokeAllLeeway(t *testing.T) {
 		t.Fatalf("token minted inside the window: %d %s", status, body)
 	}
 }
+
+func nowMinus(sec int) time.Time { return time.Now().Add(-time.Duration(sec) * time.Second) }
