@@ -45,7 +45,7 @@ func times(iat time.Time) string {
 }
 
 func hostileServer(t *testing.T, leeway string) *httptest.Server {
-	_, hs := start(t, localapi.Config{Getenv: env(map[string]string{"JWT_SECRET": hostileSecret, "JWT_LEEWAY": leeway})})
+	_, hs := start(t, localapi.Config{Getenv: env(map[string]string{"JWT_SECRET": hostileSecret, "JWT_LEEWAY": leeway, "RATE_LIMITS": "per_second=100000/1s"})})
 	return hs
 }
 
