@@ -63,6 +63,10 @@ func index(ptr string, i int) string { return ptr + "/" + strconv.Itoa(i) }
 // Check reports whether data is exactly one JSON value (surrounding
 // whitespace allowed), valid UTF-8, with no duplicate member name in any
 // object at any depth. It returns an *Error or nil.
+//
+// It runs in one pass over data after json.Valid: a stack of the open
+// objects and arrays, each object with the names seen so far (linear time in
+// the size of data whatever the nesting).
 func Check(data []byte) error {
 	if !utf8.Valid(data) {
 		off := int64(len(data))
@@ -76,60 +80,83 @@ func Check(data []byte) error {
 		}
 		return &Error{Kind: Syntax, Message: "not valid UTF-8", Offset: off}
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	if err := checkValue(dec, ""); err != nil {
-		return err
+	if !json.Valid(data) {
+		return invalidJSON(data)
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return &Error{Kind: Syntax, Message: MsgTrailing, Offset: dec.InputOffset()}
+	type frame struct {
+		obj, expectKey bool
+		names          []string
+		set            map[string]struct{} // names, once there are many
+		cur            string              // the member being read
+		idx            int                 // the item being read
+	}
+	var stack []frame
+	for i := 0; i < len(data); i++ {
+		switch data[i] {
+		case '{':
+			stack = append(stack, frame{obj: true, expectKey: true})
+		case '[':
+			stack = append(stack, frame{})
+		case '}', ']':
+			stack = stack[:len(stack)-1]
+		case ',':
+			if top := &stack[len(stack)-1]; top.obj {
+				top.expectKey = true
+			} else {
+				top.idx++
+			}
+		case '"':
+			end := stringEnd(data, i)
+			if n := len(stack); n > 0 && stack[n-1].obj && stack[n-1].expectKey {
+				top := &stack[n-1]
+				name := unquote(data[i:end])
+				dup := false
+				if top.set != nil {
+					_, dup = top.set[name]
+					top.set[name] = struct{}{}
+				} else {
+					for _, seen := range top.names {
+						if seen == name {
+							dup = true
+							break
+						}
+					}
+					top.names = append(top.names, name)
+					if len(top.names) > 16 {
+						top.set = make(map[string]struct{}, 2*len(top.names))
+						for _, n := range top.names {
+							top.set[n] = struct{}{}
+						}
+						top.names = nil
+					}
+				}
+				if dup {
+					var ptr string
+					for _, f := range stack[:n-1] {
+						if f.obj {
+							ptr = pointer(ptr, f.cur)
+						} else {
+							ptr = index(ptr, f.idx)
+						}
+					}
+					return &Error{Kind: Duplicate, Pointer: pointer(ptr, name), Message: "this member name appears twice in the object", Offset: int64(i)}
+				}
+				top.cur, top.expectKey = name, false
+			}
+			i = end - 1
+		}
 	}
 	return nil
 }
 
-// checkValue reads one value from dec, whose first token has not been read.
-func checkValue(dec *json.Decoder, ptr string) error {
-	tok, err := dec.Token()
-	if err != nil {
+// invalidJSON describes why data (not json.Valid) is not one JSON value.
+func invalidJSON(data []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	var raw json.RawMessage
+	if err := dec.Decode(&raw); err != nil {
 		return syntaxError(err, dec)
 	}
-	switch tok {
-	case json.Delim('{'):
-		seen := map[string]struct{}{}
-		for dec.More() {
-			tok, err := dec.Token()
-			if err != nil {
-				return syntaxError(err, dec)
-			}
-			name, ok := tok.(string)
-			if !ok { // unreachable: the decoder only yields string keys
-				return &Error{Kind: Syntax, Pointer: ptr, Message: "an object member name must be a string", Offset: dec.InputOffset()}
-			}
-			at := pointer(ptr, name)
-			if _, dup := seen[name]; dup {
-				return &Error{Kind: Duplicate, Pointer: at, Message: "this member name appears twice in the object", Offset: dec.InputOffset()}
-			}
-			seen[name] = struct{}{}
-			if err := checkValue(dec, at); err != nil {
-				return err
-			}
-		}
-		if _, err := dec.Token(); err != nil {
-			return syntaxError(err, dec)
-		}
-	case json.Delim('['):
-		for i := 0; dec.More(); i++ {
-			if err := checkValue(dec, index(ptr, i)); err != nil {
-				return err
-			}
-		}
-		if _, err := dec.Token(); err != nil {
-			return syntaxError(err, dec)
-		}
-	case json.Delim('}'), json.Delim(']'):
-		return &Error{Kind: Syntax, Pointer: ptr, Message: "not valid JSON", Offset: dec.InputOffset()}
-	}
-	return nil
+	return &Error{Kind: Syntax, Message: MsgTrailing, Offset: dec.InputOffset()}
 }
 
 func syntaxError(err error, dec *json.Decoder) error {

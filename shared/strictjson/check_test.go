@@ -3,6 +3,7 @@ package strictjson
 import (
 	"errors"
 	"regexp"
+	"strings"
 	"testing"
 )
 
@@ -118,5 +119,16 @@ func TestUnmarshalProgrammingError(t *testing.T) {
 	var e *Error
 	if err == nil || errors.As(err, &e) {
 		t.Fatalf("Unmarshal into a non-pointer = %v, want a plain error", err)
+	}
+}
+
+// Deep nesting is one pass, and the pointer still names the duplicate.
+func TestCheckDeep(t *testing.T) {
+	const depth = 2000 // 4000 levels: encoding/json allows 10000
+	in := strings.Repeat(`[{"a":`, depth) + `{"x":1,"x":2}` + strings.Repeat(`}]`, depth)
+	err := Check([]byte(in))
+	var e *Error
+	if !errors.As(err, &e) || e.Kind != Duplicate || !strings.HasSuffix(e.Pointer, "/0/a/x") || strings.Count(e.Pointer, "/a") != depth {
+		t.Fatalf("Check(deep) = %v", err)
 	}
 }

@@ -142,18 +142,12 @@ func walk(data []byte, t reflect.Type, ptr string) error {
 		if c != '[' {
 			return wrong()
 		}
-		var items []json.RawMessage
-		if err := json.Unmarshal(data, &items); err != nil {
-			return wrong()
-		}
-		if t.Kind() == reflect.Array && len(items) > t.Len() {
-			return &Error{Kind: Type, Pointer: ptr, Message: "must be " + expected(t)}
-		}
-		for i, it := range items {
-			if err := walk(it, t.Elem(), index(ptr, i)); err != nil {
-				return err
+		return items(data, func(i int, it json.RawMessage) error {
+			if t.Kind() == reflect.Array && i >= t.Len() {
+				return &Error{Kind: Type, Pointer: ptr, Message: "must be " + expected(t)}
 			}
-		}
+			return walk(it, t.Elem(), index(ptr, i))
+		})
 	case reflect.Map:
 		if c != '{' {
 			return wrong()
@@ -183,27 +177,103 @@ func walk(data []byte, t reflect.Type, ptr string) error {
 	return nil
 }
 
-// members calls fn for each member of the JSON object data.
+// members calls fn for each member of the JSON object data, which Check has
+// already found valid: a plain byte scan, no second validation.
 func members(data []byte, ptr string, fn func(name string, raw json.RawMessage, at string) error) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if _, err := dec.Token(); err != nil {
-		return syntaxError(err, dec)
-	}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return syntaxError(err, dec)
-		}
-		name, _ := tok.(string)
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return syntaxError(err, dec)
-		}
-		if err := fn(name, raw, pointer(ptr, name)); err != nil {
+	i := skipSpace(data, 1)
+	for i < len(data) && data[i] != '}' {
+		kend := stringEnd(data, i)
+		name := unquote(data[i:kend])
+		i = skipSpace(data, kend) + 1 // the ':'
+		i = skipSpace(data, i)
+		vend := valueEnd(data, i)
+		if err := fn(name, data[i:vend], pointer(ptr, name)); err != nil {
 			return err
+		}
+		i = skipSpace(data, vend)
+		if i < len(data) && data[i] == ',' {
+			i = skipSpace(data, i+1)
 		}
 	}
 	return nil
+}
+
+// items calls fn for each item of the JSON array data (valid, as above).
+func items(data []byte, fn func(i int, raw json.RawMessage) error) error {
+	i := skipSpace(data, 1)
+	for n := 0; i < len(data) && data[i] != ']'; n++ {
+		end := valueEnd(data, i)
+		if err := fn(n, data[i:end]); err != nil {
+			return err
+		}
+		i = skipSpace(data, end)
+		if i < len(data) && data[i] == ',' {
+			i = skipSpace(data, i+1)
+		}
+	}
+	return nil
+}
+
+func skipSpace(data []byte, i int) int {
+	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// stringEnd returns the index after the string that starts at data[i] ('"').
+func stringEnd(data []byte, i int) int {
+	for j := i + 1; j < len(data); j++ {
+		switch data[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1
+		}
+	}
+	return len(data)
+}
+
+// valueEnd returns the index after the value that starts at data[i].
+func valueEnd(data []byte, i int) int {
+	if i >= len(data) {
+		return len(data)
+	}
+	switch data[i] {
+	case '"':
+		return stringEnd(data, i)
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(data); j++ {
+			switch data[j] {
+			case '"':
+				j = stringEnd(data, j) - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return j + 1
+				}
+			}
+		}
+		return len(data)
+	}
+	j := i
+	for j < len(data) && !strings.ContainsRune(",]} \t\r\n", rune(data[j])) {
+		j++
+	}
+	return j
+}
+
+// unquote decodes a JSON string literal (valid, as above).
+func unquote(lit []byte) string {
+	if bytes.IndexByte(lit, '\\') < 0 {
+		return string(lit[1 : len(lit)-1])
+	}
+	var s string
+	_ = json.Unmarshal(lit, &s)
+	return s
 }
 
 // collectFields maps the JSON names of t's fields, as encoding/json names
