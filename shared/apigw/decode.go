@@ -3,18 +3,14 @@ package apigw
 import (
 	"bytes"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math"
-	"reflect"
-	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/lambdis/lambdis/shared/strictjson"
 )
 
 // DefaultBodyLimit is the body size limit DecodeJSON applies when given a
@@ -47,7 +43,7 @@ var (
 type BodyError struct {
 	Kind   error
 	Limit  int64  // ErrBodyTooLarge: the limit in bytes
-	Field  string // ErrUnknownField, ErrJSONType: the field (dotted path for ErrJSONType)
+	Field  string // the RFC 6901 JSON Pointer of the value, when known ("" for the whole body)
 	Offset int64  // ErrInvalidJSON, ErrJSONType, ErrTrailingData: byte offset into the decoded body
 	Err    error  // the underlying error, if any
 }
@@ -80,13 +76,15 @@ func (e *BodyError) Unwrap() []error {
 	return []error{e.Kind, e.Err}
 }
 
-// DecodeJSON decodes the request body into v, strictly: it decodes base64 when
-// IsBase64Encoded is set, and returns a *BodyError when the body is over limit
-// bytes (limit <= 0 means DefaultBodyLimit), empty or null, not UTF-8, not
-// valid JSON, of the wrong type for v, has a member v does not know (names
-// match exactly: encoding/json's case-insensitive matching is refused), a
-// member twice, or anything but whitespace after the value. Any other error (v is not a
-// non-nil pointer) is a programming error, which DecodeError maps to 500.
+// DecodeJSON decodes the request body into v, strictly (shared/strictjson):
+// it decodes base64 when IsBase64Encoded is set, and returns a *BodyError
+// when the body is over limit bytes (limit <= 0 means DefaultBodyLimit),
+// empty or null, not UTF-8, not valid JSON, has an object with a member name
+// twice at any depth (json.RawMessage and any values included), a member
+// whose name is not a field's exact JSON name, a value of the wrong JSON type,
+// or anything but whitespace after the value. BodyError.Field is then the
+// JSON Pointer of the value. Any other error (v is not a non-nil pointer) is
+// a programming error, which DecodeError maps to 500.
 func DecodeJSON(req events.APIGatewayProxyRequest, limit int64, v any) error {
 	if limit <= 0 {
 		limit = DefaultBodyLimit
@@ -101,18 +99,26 @@ func DecodeJSON(req events.APIGatewayProxyRequest, limit int64, v any) error {
 	if len(trimmed) == 0 || string(trimmed) == "null" {
 		return &BodyError{Kind: ErrEmptyBody}
 	}
-	if !utf8.Valid(body) {
-		return &BodyError{Kind: ErrInvalidJSON, Err: errors.New("body is not UTF-8")}
+	err = strictjson.Unmarshal(body, v)
+	var se *strictjson.Error
+	if err == nil || !errors.As(err, &se) {
+		if err != nil {
+			return fmt.Errorf("apigw: decode body: %w", err)
+		}
+		return nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return classify(err, dec.InputOffset())
+	be := &BodyError{Kind: ErrInvalidJSON, Field: se.Pointer, Offset: se.Offset, Err: err}
+	switch se.Kind {
+	case strictjson.Syntax:
+		if se.Message == strictjson.MsgTrailing {
+			be.Kind = ErrTrailingData
+		}
+	case strictjson.Unknown:
+		be.Kind = ErrUnknownField
+	case strictjson.Type:
+		be.Kind = ErrJSONType
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return &BodyError{Kind: ErrTrailingData, Offset: dec.InputOffset()}
-	}
-	return exactKeys(body, reflect.TypeOf(v), "")
+	return be
 }
 
 // rawBody returns the body bytes, base64-decoded when flagged, and enforces
@@ -140,60 +146,18 @@ func rawBody(req events.APIGatewayProxyRequest, limit int64) ([]byte, error) {
 	return body, nil
 }
 
-// classify turns an error of json.Decoder.Decode into a *BodyError, or wraps
-// it as a programming error.
-func classify(err error, offset int64) error {
-	var (
-		syntax  *json.SyntaxError
-		typ     *json.UnmarshalTypeError
-		invalid *json.InvalidUnmarshalError
-	)
-	switch {
-	case errors.As(err, &invalid):
-		return fmt.Errorf("apigw: decode body: %w", err)
-	case errors.As(err, &syntax):
-		return &BodyError{Kind: ErrInvalidJSON, Offset: syntax.Offset, Err: err}
-	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
-		return &BodyError{Kind: ErrInvalidJSON, Offset: offset, Err: io.ErrUnexpectedEOF}
-	case errors.As(err, &typ):
-		return &BodyError{Kind: ErrJSONType, Field: typ.Field, Offset: typ.Offset, Err: err}
-	}
-	if field, ok := unknownField(err.Error()); ok {
-		return &BodyError{Kind: ErrUnknownField, Field: field, Err: err}
-	}
-	// An UnmarshalJSON method of the target type rejected a value.
-	return &BodyError{Kind: ErrInvalidJSON, Offset: offset, Err: err}
-}
-
-// unknownField extracts the member name from encoding/json's
-// `json: unknown field "name"` error, the only form it reports them in.
-func unknownField(msg string) (string, bool) {
-	_, rest, ok := strings.Cut(msg, "unknown field ")
-	if !ok {
-		return "", false
-	}
-	if name, err := strconv.Unquote(rest); err == nil {
-		return name, true
-	}
-	return strings.Trim(rest, `"`), true
-}
-
-// maxDetailField bounds how much of a client-chosen field name is echoed back.
-const maxDetailField = 64
-
 // DecodeError maps an error from DecodeJSON to its response: 413
 // body-too-large, 400 bad-request for a bad base64 encoding, 400 invalid-json
 // for every other *BodyError, and 500 internal (the error logged with
-// slog.Default, never shown) for anything else.
+// slog.Default, never shown) for anything else. An invalid-json detail names
+// the JSON Pointer of the value and what was expected ("/payload/keys: must
+// be an array of strings"), in JSON terms only: never a Go type, field or
+// package name.
 func DecodeError(err error) events.APIGatewayProxyResponse {
 	var be *BodyError
 	if !errors.As(err, &be) {
 		slog.Error("apigw: decode request body", "err", err)
 		return Internal()
-	}
-	field := be.Field
-	if len(field) > maxDetailField {
-		field = strings.ToValidUTF8(field[:maxDetailField], "") + "…"
 	}
 	switch be.Kind {
 	case ErrBodyTooLarge:
@@ -202,19 +166,22 @@ func DecodeError(err error) events.APIGatewayProxyResponse {
 		return BadRequest("The request body is flagged as base64 but is not valid base64.")
 	case ErrEmptyBody:
 		return InvalidJSON("The request body is empty; a JSON value is required.")
-	case ErrJSONType:
-		if field == "" {
-			return InvalidJSON("The request body has the wrong JSON type.")
-		}
-		return InvalidJSON(fmt.Sprintf("The field %q has the wrong JSON type.", field))
-	case ErrUnknownField:
-		return InvalidJSON(fmt.Sprintf("The field %q is not accepted here.", field))
-	case ErrTrailingData:
-		return InvalidJSON(fmt.Sprintf("The request body has data after the JSON value, at byte %d.", be.Offset))
-	default:
-		if be.Offset > 0 {
-			return InvalidJSON(fmt.Sprintf("The request body is not valid JSON (error at byte %d).", be.Offset))
-		}
+	}
+	var se *strictjson.Error
+	if !errors.As(err, &se) {
 		return InvalidJSON("The request body is not valid JSON.")
 	}
+	at := se.Pointer
+	if at == "" {
+		at = "the body"
+	}
+	detail := at + ": " + se.Message
+	if se.Kind == strictjson.Syntax && se.Offset > 0 {
+		detail += fmt.Sprintf(" (at byte %d)", se.Offset)
+	}
+	p := TypeInvalidJSON.New(detail)
+	if se.Pointer != "" {
+		p = p.With("errors", []FieldError{{Pointer: se.Pointer, Detail: se.Message}})
+	}
+	return ProblemResponse(p)
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/lambdis/lambdis/shared/strictjson"
 )
 
 // jobRequest is a typical handler input.
@@ -50,7 +51,7 @@ func TestDecodeJSON(t *testing.T) {
 		kind   error       // nil: success
 		status int         // of DecodeError, when kind != nil
 		typ    ProblemType // of DecodeError, when kind != nil
-		field  string      // BodyError.Field, when set
+		field  string      // BodyError.Field (a JSON Pointer), when set
 	}{
 		{name: "valid", req: plain(fixtureBody(t, "valid_job.json"))},
 		{name: "valid with surrounding whitespace", req: plain("\n\t {\"type\":\"x\"} \r\n")},
@@ -79,15 +80,15 @@ func TestDecodeJSON(t *testing.T) {
 		{name: "value rejected by UnmarshalJSON", req: plain(`{"run_at":"yesterday"}`),
 			kind: ErrInvalidJSON, status: 400, typ: TypeInvalidJSON},
 		{name: "wrong type", req: plain(fixtureBody(t, "wrong_type.json")),
-			kind: ErrJSONType, status: 400, typ: TypeInvalidJSON, field: "priority"},
+			kind: ErrJSONType, status: 400, typ: TypeInvalidJSON, field: "/priority"},
 		{name: "array for an object", req: plain(fixtureBody(t, "array.json")),
 			kind: ErrJSONType, status: 400, typ: TypeInvalidJSON},
 		{name: "nested wrong type", req: plain(`{"nested":{"deep":"1"}}`),
-			kind: ErrJSONType, status: 400, typ: TypeInvalidJSON, field: "nested.deep"},
+			kind: ErrJSONType, status: 400, typ: TypeInvalidJSON, field: "/nested/deep"},
 		{name: "unknown field", req: plain(fixtureBody(t, "unknown_field.json")),
-			kind: ErrUnknownField, status: 400, typ: TypeInvalidJSON, field: "unknown"},
+			kind: ErrUnknownField, status: 400, typ: TypeInvalidJSON, field: "/unknown"},
 		{name: "nested unknown field", req: plain(`{"nested":{"deep":1,"deeper":2}}`),
-			kind: ErrUnknownField, status: 400, typ: TypeInvalidJSON, field: "deeper"},
+			kind: ErrUnknownField, status: 400, typ: TypeInvalidJSON, field: "/nested/deeper"},
 		{name: "second value", req: plain(fixtureBody(t, "trailing.json")),
 			kind: ErrTrailingData, status: 400, typ: TypeInvalidJSON},
 		{name: "trailing garbage", req: plain(`{"type":"x"}}`), kind: ErrTrailingData, status: 400, typ: TypeInvalidJSON},
@@ -153,9 +154,29 @@ func TestDecodeJSONTooLargeCarriesLimit(t *testing.T) {
 
 func TestDecodeJSONUnwrapsUnderlying(t *testing.T) {
 	err := DecodeJSON(events.APIGatewayProxyRequest{Body: `{"type":}`}, 0, new(jobRequest))
-	var syn *json.SyntaxError
-	if !errors.As(err, &syn) {
-		t.Fatalf("errors.As(*json.SyntaxError) failed on %v", err)
+	var se *strictjson.Error
+	if !errors.As(err, &se) || se.Kind != strictjson.Syntax {
+		t.Fatalf("errors.As(*strictjson.Error) failed on %v", err)
+	}
+}
+
+// Issue 12, item 6: the detail names the JSON Pointer and the JSON type
+// expected, never Go.
+func TestDecodeErrorDetailIsJSONPointer(t *testing.T) {
+	type payload struct {
+		Keys []string `json:"keys"`
+	}
+	type body struct {
+		Payload payload `json:"payload"`
+	}
+	err := DecodeJSON(events.APIGatewayProxyRequest{Body: `{"payload":{"keys":"a"}}`}, 0, new(body))
+	p := parseProblem(t, DecodeError(err))
+	if want := "/payload/keys: must be an array of strings"; p.Detail != want {
+		t.Fatalf("detail %q, want %q", p.Detail, want)
+	}
+	errs, _ := p.Extensions["errors"].([]any)
+	if len(errs) != 1 || errs[0].(map[string]any)["pointer"] != "/payload/keys" {
+		t.Fatalf("errors extension %v", p.Extensions["errors"])
 	}
 }
 

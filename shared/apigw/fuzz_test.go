@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -47,6 +48,9 @@ func FuzzDecodeJSON(f *testing.F) {
 			var p Problem
 			if jerr := json.Unmarshal([]byte(r.Body), &p); jerr != nil || !utf8.ValidString(r.Body) {
 				t.Fatalf("problem body invalid (%v): %q", jerr, r.Body)
+			}
+			if strings.Contains(p.Detail, "Go ") || strings.Contains(p.Detail, "json:") || strings.Contains(p.Detail, "jobRequest") {
+				t.Fatalf("detail shows Go: %q", p.Detail)
 			}
 			return
 		}

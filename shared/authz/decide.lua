@@ -4,7 +4,8 @@
 -- KEYS[2]     revoke-all cut-off of the subject: unix seconds        (only if ARGV[1] = 2)
 -- KEYS[#KEYS] the subject's rate-limit state, same hash tag
 -- ARGV[1]     number of revocation keys: 2 for a token, 0 for an anonymous caller
--- ARGV[2]     token iat, unix seconds
+-- ARGV[2]     token iat minus the verification leeway, unix seconds (a token
+--             is cut off when iat <= cut-off + leeway; see Store.RevokeAll)
 -- ARGV[3]     cost; ARGV[4..] per policy: name, emission interval (µs), burst
 -- Every key is read by one MGET. Returns {reason, gcra reply...}: reason 0
 -- ok, 1 revoked, 2 cut off, 3 rate limited. A revoked or cut-off token

@@ -6,11 +6,15 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/lambdis/lambdis/shared/strictjson"
+	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -38,51 +42,21 @@ func (c Claims) HasScope(scope string) bool {
 // maxClaimBytes bounds sub and jti: they end up in Redis keys and logs.
 const maxClaimBytes = 256
 
-// scopeList decodes a scope claim given as a space-separated string or as an
-// array of strings, and encodes as a space-separated string.
+// scopeList encodes scopes as a space-separated string (OAuth 2.0 "scope").
 type scopeList []string
-
-func (s *scopeList) UnmarshalJSON(b []byte) error {
-	if string(b) == "null" {
-		*s = nil
-		return nil
-	}
-	var one string
-	if err := json.Unmarshal(b, &one); err == nil {
-		*s = strings.Fields(one)
-		return nil
-	}
-	var many []string
-	if err := json.Unmarshal(b, &many); err != nil {
-		return errors.New("scope claim is neither a string nor an array of strings")
-	}
-	var out scopeList
-	for _, m := range many {
-		out = append(out, strings.Fields(m)...)
-	}
-	*s = out
-	return nil
-}
 
 func (s scopeList) MarshalJSON() ([]byte, error) {
 	return json.Marshal(strings.Join(s, " "))
 }
 
-// tokenClaims is the wire form of the claims.
+// tokenClaims is the wire form of the claims SignHS256 writes. Verify reads
+// claims from a map instead (mapClaims), so that names match exactly.
 type tokenClaims struct {
 	jwt.RegisteredClaims
 	Scope scopeList `json:"scope,omitempty"`
-	Scp   scopeList `json:"scp,omitempty"`
 }
 
-func numericTime(d *jwt.NumericDate) time.Time {
-	if d == nil {
-		return time.Time{}
-	}
-	return d.Time
-}
-
-// checkClaimString validates sub (required) and jti (optional).
+// checkClaimString validates jti (optional).
 func checkClaimString(name, v string, required bool) error {
 	switch {
 	case v == "" && required:
@@ -95,32 +69,141 @@ func checkClaimString(name, v string, required bool) error {
 	return nil
 }
 
-// claims converts and checks the verified wire claims.
-func (tc *tokenClaims) claims() (Claims, error) {
-	if err := checkClaimString("sub", tc.Subject, true); err != nil {
-		return Claims{}, invalid(ReasonSubject, err)
+// checkSegments reads the header and payload of a compact JWS the way
+// shared/strictjson reads every client JSON: valid UTF-8, one JSON value,
+// and no member name twice at any depth. golang-jwt (like encoding/json)
+// would keep the last of two "alg" or "sub" members silently; RFC 7519 §4
+// lets a parser reject such a token, and this one does.
+func checkSegments(token string) error {
+	head, rest, _ := strings.Cut(token, ".")
+	payload, _, _ := strings.Cut(rest, ".")
+	for _, seg := range []struct{ name, b64 string }{{"header", head}, {"payload", payload}} {
+		raw, err := base64.RawURLEncoding.Strict().DecodeString(seg.b64)
+		if err != nil {
+			return invalidf(ReasonMalformed, "token "+seg.name+" is not base64url")
+		}
+		if err := strictjson.Check(raw); err != nil {
+			var se *strictjson.Error
+			if errors.As(err, &se) && se.Kind == strictjson.Duplicate {
+				return invalidf(ReasonMalformed, "token "+seg.name+" names "+strconv.Quote(se.Pointer)+" twice")
+			}
+			return invalidf(ReasonMalformed, "token "+seg.name+" is not strict JSON: "+err.Error())
+		}
+		if len(raw) == 0 || raw[0] != '{' {
+			return invalidf(ReasonMalformed, "token "+seg.name+" is not a JSON object")
+		}
 	}
-	if tc.IssuedAt == nil {
+	return nil
+}
+
+// mapClaims reads the verified claims with exact, case-sensitive names (a
+// map, not a struct: encoding/json would match "Scope", "SCP" or "ſub"
+// against a struct field). Numbers arrive as json.Number (WithJSONNumber).
+type mapClaims jwt.MapClaims
+
+// str returns the string claim name: absent is "", any other type an error.
+func (m mapClaims) str(name string) (string, error) {
+	raw, ok := m[name]
+	if !ok {
+		return "", nil
+	}
+	s, ok := raw.(string)
+	if !ok {
+		return "", fmt.Errorf("%s must be a string", name)
+	}
+	return s, nil
+}
+
+// strs returns a claim that is a string or an array of strings.
+func (m mapClaims) strs(name string) ([]string, error) {
+	switch v := m[name].(type) {
+	case nil: // absent, or null (as encoding/json has always read it)
+		return nil, nil
+	case string:
+		return []string{v}, nil
+	case []any:
+		out := make([]string, 0, len(v))
+		for _, x := range v {
+			s, ok := x.(string)
+			if !ok {
+				return nil, fmt.Errorf("%s must be a string or an array of strings", name)
+			}
+			out = append(out, s)
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("%s must be a string or an array of strings", name)
+}
+
+// date returns the NumericDate claim name (RFC 7519 §2: a JSON number of
+// seconds; a string is refused even when it holds digits).
+func (m mapClaims) date(name string) (time.Time, error) {
+	raw, ok := m[name]
+	if !ok {
+		return time.Time{}, nil
+	}
+	n, ok := raw.(json.Number)
+	if !ok {
+		return time.Time{}, fmt.Errorf("%s must be a JSON number", name)
+	}
+	f, err := n.Float64()
+	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) || math.Abs(f) > 1<<53 {
+		return time.Time{}, fmt.Errorf("%s is out of range", name)
+	}
+	sec, frac := math.Modf(f)
+	return time.Unix(int64(sec), int64(frac*1e9)), nil
+}
+
+// claims converts and checks the verified wire claims: names are exact;
+// exp, iat and nbf are JSON numbers; exp is after iat; sub follows the
+// subject rule (ValidateSubject).
+func (m mapClaims) claims() (Claims, error) {
+	var c Claims
+	var err error
+	for _, d := range []struct {
+		name string
+		dst  *time.Time
+	}{{"exp", &c.ExpiresAt}, {"iat", &c.IssuedAt}, {"nbf", &c.NotBefore}} {
+		if *d.dst, err = m.date(d.name); err != nil {
+			return Claims{}, invalid(ReasonMalformed, err)
+		}
+	}
+	if c.IssuedAt.IsZero() {
 		// The per-user revoke-all cut-off compares iat (Store.DecideToken).
 		return Claims{}, invalidf(ReasonMissingClaim, "token is missing required claim: iat claim is required")
 	}
-	if err := checkClaimString("jti", tc.ID, false); err != nil {
+	if !c.ExpiresAt.After(c.IssuedAt) {
+		return Claims{}, invalidf(ReasonInvalidClaims, "exp must be after iat")
+	}
+	if c.Subject, err = m.str("sub"); err != nil {
+		return Claims{}, invalid(ReasonMalformed, err)
+	}
+	if err := ValidateSubject(c.Subject); err != nil {
+		return Claims{}, invalid(ReasonSubject, err)
+	}
+	if c.ID, err = m.str("jti"); err != nil {
+		return Claims{}, invalid(ReasonMalformed, err)
+	}
+	if err := checkClaimString("jti", c.ID, false); err != nil {
 		return Claims{}, invalid(ReasonTokenID, err)
 	}
-	c := Claims{
-		Subject:   tc.Subject,
-		Issuer:    tc.Issuer,
-		ID:        tc.ID,
-		IssuedAt:  numericTime(tc.IssuedAt),
-		ExpiresAt: numericTime(tc.ExpiresAt),
-		NotBefore: numericTime(tc.NotBefore),
+	if c.Issuer, err = m.str("iss"); err != nil {
+		return Claims{}, invalid(ReasonMalformed, err)
 	}
-	if len(tc.Audience) > 0 {
-		c.Audience = slices.Clone([]string(tc.Audience))
+	if c.Audience, err = m.strs("aud"); err != nil {
+		return Claims{}, invalid(ReasonMalformed, err)
 	}
-	for _, s := range slices.Concat(tc.Scope, tc.Scp) {
-		if !slices.Contains(c.Scopes, s) {
-			c.Scopes = append(c.Scopes, s)
+	for _, name := range []string{"scope", "scp"} {
+		vals, err := m.strs(name)
+		if err != nil {
+			return Claims{}, invalid(ReasonMalformed, err)
+		}
+		for _, v := range vals {
+			for _, s := range strings.Fields(v) {
+				if !slices.Contains(c.Scopes, s) {
+					c.Scopes = append(c.Scopes, s)
+				}
+			}
 		}
 	}
 	return c, nil
@@ -150,7 +233,8 @@ func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
 		jwt.WithIssuedAt(),
 		jwt.WithLeeway(cfg.Leeway),
 		jwt.WithTimeFunc(cfg.Now),
-		jwt.WithStrictDecoding(),
+		jwt.WithStrictDecoding(), // base64url without padding or stray bits
+		jwt.WithJSONNumber(),     // numbers stay numbers; mapClaims checks their type
 	}
 	if cfg.Issuer != "" {
 		opts = append(opts, jwt.WithIssuer(cfg.Issuer))
@@ -196,9 +280,12 @@ func (v *Verifier) Verify(ctx context.Context, token string) (Claims, error) {
 	if err := checkCompactShape(token); err != nil {
 		return Claims{}, err
 	}
+	if err := checkSegments(token); err != nil {
+		return Claims{}, err
+	}
 	var keyErr error
-	var tc tokenClaims
-	tok, err := v.parser.ParseWithClaims(token, &tc, func(t *jwt.Token) (any, error) {
+	mc := jwt.MapClaims{}
+	tok, err := v.parser.ParseWithClaims(token, mc, func(t *jwt.Token) (any, error) {
 		k, err := v.key(ctx, t)
 		keyErr = err
 		return k, err
@@ -209,7 +296,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (Claims, error) {
 	if err != nil {
 		return Claims{}, v.classify(tok, err)
 	}
-	return tc.claims()
+	return mapClaims(mc).claims()
 }
 
 // key is the jwt.Keyfunc: it picks the key for the token's alg and kid and
@@ -294,8 +381,8 @@ func (v *Verifier) key(ctx context.Context, t *jwt.Token) (any, error) {
 func (v *Verifier) classify(tok *jwt.Token, err error) error {
 	reason := ReasonInvalidClaims
 	switch {
-	case errors.Is(err, jwt.ErrTokenMalformed):
-		reason = ReasonMalformed
+	case errors.Is(err, jwt.ErrTokenMalformed), errors.Is(err, jwt.ErrInvalidType):
+		reason = ReasonMalformed // a claim of the wrong JSON type (exp as a string)
 	case errors.Is(err, jwt.ErrTokenUnverifiable):
 		reason = ReasonAlgorithm // alg missing or unknown to the library
 	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
@@ -325,8 +412,8 @@ func SignHS256(secret []byte, c Claims, now time.Time, ttl time.Duration) (strin
 	if len(secret) < MinHMACSecretBytes {
 		return "", fmt.Errorf("authz: HS256 secret is %d bytes, need at least %d", len(secret), MinHMACSecretBytes)
 	}
-	if err := checkClaimString("sub", c.Subject, true); err != nil {
-		return "", fmt.Errorf("authz: %w", err)
+	if err := ValidateSubject(c.Subject); err != nil {
+		return "", err
 	}
 	if c.ID == "" {
 		var b [16]byte

@@ -111,7 +111,9 @@ func (s *Store) DecideToken(ctx context.Context, c Claims, cost int64, policies 
 	if err != nil {
 		return Decision{}, fmt.Errorf("authz: decide: %w", err)
 	}
-	return s.decide(ctx, tag, []string{revoked, nbf}, []any{2, c.IssuedAt.Unix()}, cost, policies)
+	// The script rejects iat <= cut-off; passing iat - leeway makes that
+	// iat <= cut-off + leeway (see RevokeAll for why).
+	return s.decide(ctx, tag, []string{revoked, nbf}, []any{2, c.IssuedAt.Unix() - s.leewaySeconds()}, cost, policies)
 }
 
 // DecideAnonymous rate-limits an anonymous caller by source IP.
@@ -165,8 +167,11 @@ func (s *Store) decide(ctx context.Context, tag string, authKeys []string, head 
 // with an absolute expiry, so the entry disappears with the token. Revoking
 // an expired or already revoked token succeeds and changes nothing.
 func (s *Store) Revoke(ctx context.Context, sub, iss, jti string, exp time.Time) error {
-	if sub == "" || jti == "" {
-		return errors.New("authz: revoke: token needs a sub and a jti")
+	if jti == "" {
+		return errors.New("authz: revoke: token needs a jti")
+	}
+	if err := ValidateSubject(sub); err != nil {
+		return fmt.Errorf("authz: revoke: %w", err)
 	}
 	key, err := s.revokedKey(UserTag(sub), iss, jti)
 	if err != nil {
@@ -179,9 +184,25 @@ func (s *Store) Revoke(ctx context.Context, sub, iss, jti string, exp time.Time)
 	return nil
 }
 
-// RevokeAll rejects every token of sub issued at or before now (Redis time,
-// whole seconds: a token minted in the same second is rejected too) and ends
-// every session of sub (shared/session). It returns the cut-off.
+// RevokeAll rejects every token of sub that exists when it returns, and
+// ends every session of sub (shared/session). It returns the token cut-off:
+// tokens issued (iat) at or before it are rejected from now on.
+//
+// The cut-off is Redis time at the revoke-all (whole seconds) plus the
+// verification leeway, rounded up to whole seconds. The leeway is there
+// because the verifier accepts an iat up to Leeway in the future (issuer
+// clock skew): without it, a token minted just before the revoke-all by an
+// issuer whose clock runs ahead (iat = now+28 with a 30s leeway) would carry
+// an iat after the cut-off and survive. With it, every token whose iat the
+// verifier can accept at the moment of the revoke-all is at or before the
+// cut-off. The price is a window: for Leeway after a revoke-all, tokens newly
+// minted for sub are refused too (401, reason cutoff); a client re-logs in
+// after the returned cut-off. (An issuer whose clock is more than Leeway
+// ahead is outside what the verifier tolerates at all; its tokens are refused
+// until the verifier's clock catches up, and are not covered.)
+//
+// Sessions are created on Redis time, with no skew: they are cut at the
+// revoke-all's own second, without the leeway.
 //
 // The cut-off and the end of the sessions are one script: the session index
 // is deleted with the cut-off written, and a session is valid only while
@@ -202,8 +223,8 @@ func (s *Store) RevokeAllSessions(ctx context.Context, sub string) (time.Time, i
 }
 
 func (s *Store) revokeAll(ctx context.Context, sub string) (time.Time, int, error) {
-	if sub == "" {
-		return time.Time{}, 0, errors.New("authz: revoke-all: empty subject")
+	if err := ValidateSubject(sub); err != nil {
+		return time.Time{}, 0, fmt.Errorf("authz: revoke-all: %w", err)
 	}
 	nbf, err := CutoffKey(s.keys, sub)
 	if err != nil {
@@ -236,5 +257,11 @@ func (s *Store) revokeAll(ctx context.Context, sub string) (time.Time, int, erro
 	// Best effort (see above): the sessions already ended with the index,
 	// and the cut-off is stored.
 	_ = DeleteSessionHashes(ctx, s.rdb, s.keys, sub, ended)
-	return time.Unix(sec, 0), len(ended), nil
+	return time.Unix(sec+s.leewaySeconds(), 0), len(ended), nil
+}
+
+// leewaySeconds is the leeway rounded up to whole seconds (iat is whole
+// seconds on the wire that the cut-off compares).
+func (s *Store) leewaySeconds() int64 {
+	return int64((s.cfg.Leeway + time.Second - 1) / time.Second)
 }

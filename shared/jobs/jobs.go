@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"github.com/lambdis/lambdis/shared/keys"
 	"github.com/lambdis/lambdis/shared/queue"
 	"github.com/lambdis/lambdis/shared/secrets"
+	"github.com/lambdis/lambdis/shared/strictjson"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -140,19 +140,14 @@ func fetchSecret(ctx context.Context, sm secrets.GetSecretValueAPI, arn string) 
 	return []byte(s), nil
 }
 
-// decodePayload decodes a job payload strictly: one JSON object of v's
-// type, no unknown members, nothing after it.
+// decodePayload decodes a job payload strictly (shared/strictjson): one JSON
+// object of v's type, member names exact and once each at any depth, no
+// unknown members, nothing after it. The enqueue API and the worker read a
+// payload with this same function, so they cannot see different values. A
+// rejection is a *strictjson.Error, its Pointer relative to the payload.
 func decodePayload(raw json.RawMessage, v any) error {
 	if t := bytes.TrimSpace(raw); len(t) == 0 || string(t) == "null" {
-		return errors.New("a JSON object is required")
+		return &strictjson.Error{Kind: strictjson.Type, Message: "must be an object"}
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("not the expected JSON object: %w", err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return errors.New("data after the JSON object")
-	}
-	return nil
+	return strictjson.Unmarshal(raw, v)
 }

@@ -300,6 +300,13 @@ func TestWebhookAllowListAtEnqueue(t *testing.T) {
 		"header CRLF":     webhookPayload(url, `{}`, map[string]string{"X-A": "a\r\nHost: evil.net"}),
 		"too many":        webhookPayload(url, `{}`, manyHeaders(MaxWebhookHeaders+1)),
 		"long header val": webhookPayload(url, `{}`, map[string]string{"X-A": strings.Repeat("a", MaxWebhookHeaderValue+1)}),
+		// Issue 12: two readers of a payload must not see different URLs.
+		"duplicate url":      `{"url":"https://hooks.example.com/NOTALLOWED","url":"` + url + `","body":{}}`,
+		"case variant url":   `{"URL":"https://hooks.example.com/NOTALLOWED","url":"` + url + `","body":{}}`,
+		"folded url":         `{"url":"` + url + `","body":{},"ſrl":"x"}`,
+		"duplicate in body":  `{"url":"` + url + `","body":{"a":{"b":1,"b":2}}}`,
+		"duplicate header":   `{"url":"` + url + `","body":{},"headers":{"X-A":"1","X-A":"2"}}`,
+		"invalid UTF-8 body": "{\"url\":\"" + url + "\",\"body\":\"\xff\"}",
 	}
 	for name, p := range shapes {
 		if err := reg.Validate(TypeWebhook, json.RawMessage(p)); !errors.Is(err, queue.ErrInvalidJob) {

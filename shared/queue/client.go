@@ -147,7 +147,7 @@ func (c *Client) EnqueueBatch(ctx context.Context, jobs []Job) ([]Enqueued, erro
 		} else if j.Delay != 0 || !j.RunAt.IsZero() {
 			opts = fmt.Sprintf("%d %d 0 ", j.Delay.Milliseconds(), runAtMS(j))
 		}
-		g.args = append(g.args, id, j.Type, payload, max, baseRecord(id, j.Type, max, j.IdempotencyKey, rk))
+		g.args = append(g.args, id, j.Type, payload, max, baseRecord(id, j.Type, max, j.IdempotencyKey, rk, j.Owner))
 		if !now {
 			g.args = append(g.args, opts)
 		}
@@ -306,8 +306,8 @@ func (c *Client) afterEnqueue(ctx context.Context, queue string, flags int64, e 
 // brace; the enqueue scripts add the state, the entry and the times.
 // idem_record names the job's idempotency record, which purge_expired hands
 // to the gc with the job's record.
-func baseRecord(id, typ string, max int, idem, recordKey string) string {
-	b := make([]byte, 0, 96+len(id)+len(typ)+len(idem)+len(recordKey))
+func baseRecord(id, typ string, max int, idem, recordKey, owner string) string {
+	b := make([]byte, 0, 96+len(id)+len(typ)+len(idem)+len(recordKey)+len(owner))
 	b = appendJSONString(append(b, `{"id":`...), id)
 	b = appendJSONString(append(b, `,"type":`...), typ)
 	b = strconv.AppendInt(append(b, `,"max_attempts":`...), int64(max), 10)
@@ -315,6 +315,9 @@ func baseRecord(id, typ string, max int, idem, recordKey string) string {
 	if idem != "" {
 		b = appendJSONString(append(b, `,"idempotency_key":`...), idem)
 		b = appendJSONString(append(b, `,"idem_record":`...), recordKey)
+	}
+	if owner != "" {
+		b = appendJSONString(append(b, `,"owner":`...), owner)
 	}
 	return string(b)
 }

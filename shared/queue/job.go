@@ -39,6 +39,10 @@ type Job struct {
 	// same key in another scope is another key, so one client never learns
 	// another's job by guessing its keys. Empty: one scope for the queue.
 	IdempotencyScope string
+	// Owner is who may read the job's record (Record.Owner): an opaque
+	// identity such as the caller's issuer and subject, stored with the
+	// record. The queue only keeps it; the API decides who sees what.
+	Owner string
 }
 
 // Validate checks the job's shape (not whether a handler exists for its type).
@@ -133,6 +137,9 @@ type Record struct {
 	RunAt          *time.Time     `json:"run_at,omitempty"`
 	FinishedAt     *time.Time     `json:"finished_at,omitempty"`
 	IdempotencyKey string         `json:"idempotency_key,omitempty"`
+	// Owner is Job.Owner ("" for a job enqueued without one). It is never
+	// marshalled: GET /jobs/{id} compares it, it does not show it.
+	Owner string `json:"-"`
 }
 
 // rawRecord is the record as the scripts store it (cjson: times in unix ms;
@@ -152,6 +159,7 @@ type rawRecord struct {
 	FinishedMS     int64           `json:"finished_ms"`
 	LastError      string          `json:"last_error"`
 	IdempotencyKey string          `json:"idempotency_key"`
+	Owner          string          `json:"owner"`
 	Errors         json.RawMessage `json:"errors"`
 }
 
@@ -167,6 +175,7 @@ func parseRecord(raw string) (Record, error) {
 	rec := Record{
 		ID: r.ID, Queue: q, Type: r.Type, State: r.State, Attempts: r.Attempts, MaxAttempts: r.MaxAttempts,
 		LastError: r.LastError, CreatedAt: ms(r.CreatedMS), UpdatedAt: ms(max(r.UpdatedMS, r.CreatedMS)), IdempotencyKey: r.IdempotencyKey,
+		Owner: r.Owner,
 	}
 	if r.RunAtMS > 0 && (r.State == StateDelayed || r.State == StateRetrying) {
 		t := ms(r.RunAtMS)

@@ -8,8 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/lambdis/lambdis/shared/authz"
 )
@@ -17,7 +15,7 @@ import (
 // Bounds of a session id.
 const (
 	// MaxSubjectBytes bounds the subject a session is created for.
-	MaxSubjectBytes = 256
+	MaxSubjectBytes = authz.MaxSubjectBytes
 	// SecretBytes is the size of an id's random part.
 	SecretBytes = 32
 	// MaxIDLen bounds the text of an id: base64url of MaxSubjectBytes, a dot
@@ -80,22 +78,12 @@ func ParseID(s string) (ID, error) {
 	return id, nil
 }
 
-// ValidateSubject reports whether sub can own sessions: 1 to MaxSubjectBytes
-// of valid UTF-8 without control characters. (Braces and spaces are fine:
-// authz.UserTag maps such a subject to a hashed tag.)
+// ValidateSubject reports whether sub can own sessions: the one subject rule
+// of Lambdis, authz.ValidateSubject, so that every subject the authorizer
+// admits can hold sessions and have them ended by revoke-all.
 func ValidateSubject(sub string) error {
-	switch {
-	case sub == "":
-		return errors.New("session: subject is empty")
-	case len(sub) > MaxSubjectBytes:
-		return fmt.Errorf("session: subject of %d bytes, the limit is %d", len(sub), MaxSubjectBytes)
-	case !utf8.ValidString(sub):
-		return errors.New("session: subject is not valid UTF-8")
-	}
-	for _, r := range sub {
-		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
-			return errors.New("session: subject has control characters")
-		}
+	if err := authz.ValidateSubject(sub); err != nil {
+		return fmt.Errorf("session: %w", err)
 	}
 	return nil
 }

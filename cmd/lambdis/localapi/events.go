@@ -69,13 +69,8 @@ func newRequest(r *http.Request, res *resource, params map[string]string, reques
 		resourceID: resourceID(res.template),
 	}
 	req.headers, req.mvHeaders = gatewayHeaders(r, ip)
-	if q := r.URL.Query(); len(q) > 0 {
-		req.query, req.mvQuery = map[string]string{}, map[string][]string{}
-		for k, vs := range q {
-			req.query[k] = vs[len(vs)-1] // API Gateway keeps the last value
-			req.mvQuery[k] = vs
-		}
-	}
+	// The query was checked by the caller (gatewayQuery cannot fail here).
+	req.query, req.mvQuery, _ = gatewayQuery(r.URL.RawQuery)
 	if utf8.Valid(body) {
 		req.body = string(body)
 	} else {

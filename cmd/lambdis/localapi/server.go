@@ -284,6 +284,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, requestID string,
 		return res.template
 	}
 
+	if _, _, err := gatewayQuery(r.URL.RawQuery); err != nil {
+		// API Gateway refuses a malformed escape before any authorizer runs.
+		s.write(w, requestID, apigw.BadRequest("The query string has a malformed percent escape."))
+		return res.template
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 	if err != nil {
 		var tooLarge *http.MaxBytesError

@@ -40,9 +40,15 @@ type Handler struct {
 	Queue    jobQueue
 	Registry registry // validates types and payloads at enqueue
 	// Scope, when set, is required of every caller.
-	Scope        string
+	Scope string
+	// AdminScope lets a caller read every job's status; anyone else reads
+	// only the jobs it enqueued (DefaultAdminScope when empty).
+	AdminScope   string
 	StoreTimeout time.Duration
-	Log          *slog.Logger
+	// BatchTimeoutPerJob and BatchTimeoutPerMB lengthen a batch's store
+	// timeout with its size (see batchContext).
+	BatchTimeoutPerJob, BatchTimeoutPerMB time.Duration
+	Log                                   *slog.Logger
 	// Now is the clock run_at is checked against (time.Now when nil); the
 	// queue itself schedules on Redis time.
 	Now func() time.Time
@@ -78,7 +84,7 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest)
 	case req.Resource == RouteBatch:
 		resp = h.batch(ctx, log, caller, req)
 	default:
-		resp = h.status(ctx, log, req)
+		resp = h.status(ctx, log, caller, req)
 	}
 	return apigw.WithRateLimitHeaders(req, resp), nil
 }
@@ -104,6 +110,7 @@ func (h *Handler) enqueue(ctx context.Context, log *slog.Logger, caller apigw.Id
 	if idem != nil {
 		j.IdempotencyKey, j.IdempotencyScope = *idem, idempotencyScope(caller)
 	}
+	j.Owner = owner(caller)
 	sctx, cancel := h.storeContext(ctx)
 	defer cancel()
 	e, err := h.Queue.Enqueue(sctx, j)
@@ -115,7 +122,7 @@ func (h *Handler) enqueue(ctx context.Context, log *slog.Logger, caller apigw.Id
 		return apigw.BadRequest(detail(err, "invalid job"))
 	case err != nil:
 		log.Error("enqueue: store write failed", "error", err.Error(), "queue", j.Queue, "type", j.Type)
-		return apigw.StoreUnavailable()
+		return maybeStored()
 	}
 	log.Info("enqueued", "id", e.ID, "type", j.Type, "duplicate", e.Duplicate, "sub", caller.Subject)
 	return apigw.JSON(202, EnqueueResponse{ID: e.ID, StatusURL: StatusURL(e.ID), Duplicate: e.Duplicate})
@@ -137,13 +144,13 @@ func (h *Handler) batch(ctx context.Context, log *slog.Logger, caller apigw.Iden
 	var errs []apigw.FieldError
 	for i, r := range body.Jobs {
 		j, e := h.job(r.JobRequest, r.IdempotencyKey, "/jobs/"+strconv.Itoa(i), now)
-		j.IdempotencyScope = idempotencyScope(caller)
+		j.IdempotencyScope, j.Owner = idempotencyScope(caller), owner(caller)
 		jobs[i], errs = j, append(errs, e...)
 	}
 	if len(errs) > 0 {
 		return invalid(errs)
 	}
-	sctx, cancel := h.storeContext(ctx)
+	sctx, cancel := h.batchContext(ctx, len(jobs), len(req.Body))
 	defer cancel()
 	out, err := h.Queue.EnqueueBatch(sctx, jobs)
 	switch {
@@ -151,7 +158,7 @@ func (h *Handler) batch(ctx context.Context, log *slog.Logger, caller apigw.Iden
 		return apigw.BadRequest(detail(err, "invalid job"))
 	case err != nil:
 		log.Error("enqueue batch: store write failed", "error", err.Error(), "jobs", len(jobs))
-		return apigw.StoreUnavailable()
+		return maybeStored()
 	}
 	resp := BatchResponse{Jobs: make([]BatchResult, len(out))}
 	var created, dups, conflicts int
@@ -178,7 +185,12 @@ func (h *Handler) batch(ctx context.Context, log *slog.Logger, caller apigw.Iden
 	return apigw.JSON(202, resp)
 }
 
-func (h *Handler) status(ctx context.Context, log *slog.Logger, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
+// status answers GET /jobs/{id} for the job's owner (the caller that
+// enqueued it: same issuer and subject) and for a caller with the admin
+// scope. To anyone else a job that exists is the same 404, byte for byte, as
+// an id that does not: no existence oracle. A record without an owner (made
+// before owners were stored) is shown to admins only.
+func (h *Handler) status(ctx context.Context, log *slog.Logger, caller apigw.Identity, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
 	id := req.PathParameters["id"]
 	sctx, cancel := h.storeContext(ctx)
 	defer cancel()
@@ -191,12 +203,32 @@ func (h *Handler) status(ctx context.Context, log *slog.Logger, req events.APIGa
 	}
 	switch {
 	case errors.Is(err, queue.ErrNotFound):
-		return apigw.NotFound("No job has this id, or its record has expired.")
+		return jobNotFound()
 	case err != nil:
 		log.Error("job status: store read failed", "error", err.Error())
 		return apigw.StoreUnavailable()
+	case !h.mayRead(caller, rec):
+		log.Info("job status: not the owner", "id", rec.ID, "sub", caller.Subject)
+		return jobNotFound()
 	}
 	return apigw.JSON(200, rec)
+}
+
+// mayRead reports whether caller may see rec.
+func (h *Handler) mayRead(caller apigw.Identity, rec queue.Record) bool {
+	if rec.Owner != "" && rec.Owner == owner(caller) {
+		return true
+	}
+	admin := h.AdminScope
+	if admin == "" {
+		admin = DefaultAdminScope
+	}
+	return caller.HasScope(admin)
+}
+
+// jobNotFound is the one answer for an unknown id and for another's job.
+func jobNotFound() events.APIGatewayProxyResponse {
+	return apigw.NotFound("No job has this id, or its record has expired.")
 }
 
 // invalid is the 400 for invalid values, each listed with its pointer.
@@ -227,12 +259,64 @@ func (h *Handler) now() time.Time {
 	return time.Now()
 }
 
+// Batch store timeouts: a batch gets StoreTimeout plus BatchTimeoutPerJob
+// per job and BatchTimeoutPerMB per MiB of body (DefaultBatchTimeoutPerJob
+// and DefaultBatchTimeoutPerMB when zero), never more than the function's
+// remaining time less batchMargin (to answer in).
+const (
+	DefaultBatchTimeoutPerJob = 10 * time.Millisecond
+	DefaultBatchTimeoutPerMB  = 500 * time.Millisecond
+	batchMargin               = 250 * time.Millisecond
+)
+
+// batchContext bounds a batch write: longer for a larger batch, within the
+// invocation's deadline (ctx's, as the Lambda runtime sets it).
+func (h *Handler) batchContext(ctx context.Context, jobs, bodyBytes int) (context.Context, context.CancelFunc) {
+	if h.StoreTimeout <= 0 {
+		return context.WithCancel(ctx)
+	}
+	perJob, perMB := h.BatchTimeoutPerJob, h.BatchTimeoutPerMB
+	if perJob <= 0 {
+		perJob = DefaultBatchTimeoutPerJob
+	}
+	if perMB <= 0 {
+		perMB = DefaultBatchTimeoutPerMB
+	}
+	now := time.Now()
+	end := now.Add(h.StoreTimeout + time.Duration(jobs)*perJob + time.Duration(int64(bodyBytes)*int64(perMB)>>20))
+	if deadline, ok := ctx.Deadline(); ok && deadline.Add(-batchMargin).Before(end) {
+		end = deadline.Add(-batchMargin)
+		if floor := now.Add(max(h.StoreTimeout/4, time.Millisecond)); end.Before(floor) {
+			end = floor // too little time left: try briefly rather than not at all
+		}
+	}
+	return context.WithDeadline(ctx, end)
+}
+
+// maybeStored is the 503 for a write whose outcome is unknown: the store may
+// have taken it before the error (a timeout after the script ran, a lost
+// reply). A retry without idempotency keys would enqueue the jobs twice.
+func maybeStored() events.APIGatewayProxyResponse {
+	return apigw.ProblemResponse(apigw.TypeStoreUnavailable.New(MsgMaybeStored))
+}
+
+// MsgMaybeStored is the detail of a 503 after a write that may have happened.
+const MsgMaybeStored = "The store did not confirm the write: the jobs may have been stored; retry with idempotency keys (the Idempotency-Key header, or idempotency_key on each job of a batch) so that a retry cannot enqueue them twice."
+
 func (h *Handler) storeContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	if h.StoreTimeout <= 0 {
 		return context.WithCancel(ctx)
 	}
 	return context.WithTimeout(ctx, h.StoreTimeout)
 }
+
+// DefaultAdminScope lets a caller read the status of every job.
+const DefaultAdminScope = "admin"
+
+// owner is the identity stored with a caller's jobs: its issuer and subject,
+// length-prefixed so that no two pairs collide.
+// (The same value scopes its idempotency keys.)
+func owner(c apigw.Identity) string { return idempotencyScope(c) }
 
 // idempotencyScope is whose idempotency keys a caller's are: its issuer and
 // subject, so that the same key sent by two callers makes two jobs and no

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/lambdis/lambdis/shared/apigw"
 	"github.com/lambdis/lambdis/shared/queue"
+	"github.com/lambdis/lambdis/shared/strictjson"
 )
 
 // Body limits. A single job's payload may be queue.MaxPayload (256 KiB);
@@ -114,7 +115,12 @@ func (h *Handler) job(r JobRequest, idem *string, at string, now time.Time) (que
 		bad("payload", "%d bytes, the limit is %d", len(payload), queue.MaxPayload)
 	default:
 		if err := h.Registry.Validate(r.Type, payload); err != nil {
-			bad("payload", "%s", detail(err, "invalid"))
+			var se *strictjson.Error
+			if errors.As(err, &se) { // the pointer inside the payload
+				errs = append(errs, apigw.FieldError{Pointer: at + "/payload" + se.Pointer, Detail: se.Message})
+			} else {
+				bad("payload", "%s", detail(err, "invalid"))
+			}
 		}
 	}
 	switch {

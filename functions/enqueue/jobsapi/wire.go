@@ -23,6 +23,7 @@ const (
 	EnvRetention    = queue.EnvRetention
 	EnvStoreTimeout = "ENQUEUE_STORE_TIMEOUT"
 	EnvScope        = "ENQUEUE_SCOPE"
+	EnvAdminScope   = "ENQUEUE_ADMIN_SCOPE" // reads every job's status (default DefaultAdminScope)
 )
 
 // DefaultStoreTimeout bounds one enqueue or status round trip.
@@ -53,6 +54,7 @@ func FromEnv(ctx context.Context, get envvar.Getenv, rdb redis.UniversalClient, 
 	}
 	return &Handler{
 		Queue: queue.NewClient(rdb, kb, retention), Registry: reg,
-		Scope: envvar.String(get, EnvScope, ""), StoreTimeout: timeout, Log: log,
+		Scope: envvar.String(get, EnvScope, ""), AdminScope: envvar.String(get, EnvAdminScope, DefaultAdminScope),
+		StoreTimeout: timeout, Log: log,
 	}, nil
 }

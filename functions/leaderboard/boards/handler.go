@@ -42,9 +42,19 @@ type Handler struct {
 	AdminScope   string
 	SubmitScope  string
 	StoreTimeout time.Duration
-	Log          *slog.Logger
+	// Retention is the store's (leaderboard.Config.Retention; the default
+	// when zero): how long after its end a window can be asked for.
+	Retention time.Duration
+	Log       *slog.Logger
 	// Now is the clock for a request without requestTimeEpoch (time.Now).
 	Now func() time.Time
+}
+
+func (h *Handler) retention() time.Duration {
+	if h.Retention <= 0 {
+		return leaderboard.DefaultRetention
+	}
+	return h.Retention
 }
 
 // SubmitResponse answers a submission: the player's all-time standing.
@@ -180,7 +190,7 @@ func (h *Handler) top(ctx context.Context, log *slog.Logger, req events.APIGatew
 	if err := noBody(req); err != nil {
 		return clientError(err)
 	}
-	q, err := parseTopQuery(req, board, h.requestTime(req))
+	q, err := parseTopQuery(req, board, h.requestTime(req), h.retention())
 	if err != nil {
 		return clientError(err)
 	}
@@ -209,7 +219,7 @@ func (h *Handler) player(ctx context.Context, log *slog.Logger, req events.APIGa
 	if err := noBody(req); err != nil {
 		return clientError(err)
 	}
-	w, around, err := parsePlayerQuery(req, h.requestTime(req))
+	w, around, err := parsePlayerQuery(req, h.requestTime(req), h.retention())
 	if err != nil {
 		return clientError(err)
 	}

@@ -147,7 +147,7 @@ type topQuery struct {
 	cursor *leaderboard.Cursor
 }
 
-func parseTopQuery(req events.APIGatewayProxyRequest, board string, now time.Time) (topQuery, error) {
+func parseTopQuery(req events.APIGatewayProxyRequest, board string, now time.Time, retention time.Duration) (topQuery, error) {
 	q, err := query(req, "period", "date", "limit", "cursor")
 	if err != nil {
 		return topQuery{}, err
@@ -165,14 +165,14 @@ func parseTopQuery(req events.APIGatewayProxyRequest, board string, now time.Tim
 		}
 		out.cursor = &c
 	}
-	if out.window, err = window(q, now, out.cursor); err != nil {
+	if out.window, err = window(q, now, retention, out.cursor); err != nil {
 		return topQuery{}, err
 	}
 	return out, nil
 }
 
 // parsePlayerQuery parses the query of GET /leaderboards/{board}/players/{player}.
-func parsePlayerQuery(req events.APIGatewayProxyRequest, now time.Time) (leaderboard.Window, int, error) {
+func parsePlayerQuery(req events.APIGatewayProxyRequest, now time.Time, retention time.Duration) (leaderboard.Window, int, error) {
 	q, err := query(req, "period", "date", "around")
 	if err != nil {
 		return leaderboard.Window{}, 0, err
@@ -183,7 +183,7 @@ func parsePlayerQuery(req events.APIGatewayProxyRequest, now time.Time) (leaderb
 			return leaderboard.Window{}, 0, paramError("The query parameter around must be a whole number from 0 to %d.", leaderboard.MaxAround)
 		}
 	}
-	w, err := window(q, now, nil)
+	w, err := window(q, now, retention, nil)
 	if err != nil {
 		return leaderboard.Window{}, 0, err
 	}
@@ -191,8 +191,12 @@ func parsePlayerQuery(req events.APIGatewayProxyRequest, now time.Time) (leaderb
 }
 
 // window picks the window of period and date (default: the period of now)
-// or, for a walk that continues, the cursor's.
-func window(q map[string]string, now time.Time, cursor *leaderboard.Cursor) (leaderboard.Window, error) {
+// or, for a walk that continues, the cursor's. A dated window and a cursor's
+// window are held to the same bounds (readable): a cursor is checked like
+// the query it came from, so a forged one reaches nothing date= refuses.
+// (Cursors are not signed: everything in one is also something a client may
+// ask for in the query; see docs/leaderboards.md.)
+func window(q map[string]string, now time.Time, retention time.Duration, cursor *leaderboard.Cursor) (leaderboard.Window, error) {
 	period := leaderboard.PeriodAll
 	if v, ok := q["period"]; ok {
 		p, err := leaderboard.ParsePeriod(v)
@@ -208,9 +212,10 @@ func window(q map[string]string, now time.Time, cursor *leaderboard.Cursor) (lea
 			return leaderboard.Window{}, paramError("The query parameter date applies only to period=day or period=week.")
 		}
 		d, err := leaderboard.ParseDate(date)
-		today := leaderboard.WindowAt(leaderboard.PeriodDay, now).Start
-		if err != nil || d.After(today) {
-			return leaderboard.Window{}, paramError("The query parameter date must be a date, YYYY-MM-DD, not after today (%s, UTC).", today.Format(time.DateOnly))
+		if err != nil || !readable(leaderboard.WindowAt(period, d), now, retention) {
+			first, today := oldestReadable(now, retention), leaderboard.WindowAt(leaderboard.PeriodDay, now).Start
+			return leaderboard.Window{}, paramError("The query parameter date must be a date, YYYY-MM-DD, from %s to today (%s, UTC): windows are kept %s after they end.",
+				first.Format(time.DateOnly), today.Format(time.DateOnly), retentionText(retention))
 		}
 		at = d
 	}
@@ -218,12 +223,41 @@ func window(q map[string]string, now time.Time, cursor *leaderboard.Cursor) (lea
 	if cursor == nil {
 		return w, nil
 	}
+	if !readable(cursor.Window, now, retention) {
+		return leaderboard.Window{}, paramError("The query parameter cursor is not the next_cursor of a page of this board.")
+	}
 	if cursor.Window.Period != period || (dated && cursor.Window.ID != w.ID) {
 		return leaderboard.Window{}, paramError("The query parameter cursor continues a walk of the %s window %s; ask for that window or drop the cursor.", cursor.Window.Period, cursor.Window.ID)
 	}
 	// Without a date, a walk stays on the window it began on, even when
 	// the day or week has turned since.
 	return cursor.Window, nil
+}
+
+// readable is the one bound on the windows a query or a cursor may name: the
+// all-time window, or a day or week window that has begun (not in the
+// future) and whose keys have not expired (it ended less than retention ago).
+func readable(w leaderboard.Window, now time.Time, retention time.Duration) bool {
+	if w.Period == leaderboard.PeriodAll {
+		return true
+	}
+	return !w.Start.After(now) && now.Before(w.ExpireAt(retention))
+}
+
+// oldestReadable is the first day whose day window is still readable.
+func oldestReadable(now time.Time, retention time.Duration) time.Time {
+	d := leaderboard.WindowAt(leaderboard.PeriodDay, now).Start
+	for readable(leaderboard.WindowAt(leaderboard.PeriodDay, d.AddDate(0, 0, -1)), now, retention) {
+		d = d.AddDate(0, 0, -1)
+	}
+	return d
+}
+
+func retentionText(d time.Duration) string {
+	if d%(24*time.Hour) == 0 {
+		return strconv.Itoa(int(d/(24*time.Hour))) + " days"
+	}
+	return d.String()
 }
 
 // boundedInt parses 1 to 3 decimal digits as a number within [lo, hi].

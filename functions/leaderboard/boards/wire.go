@@ -40,7 +40,7 @@ func FromEnv(_ context.Context, get envvar.Getenv, rdb redis.UniversalClient, lo
 		return nil, fmt.Errorf("leaderboard: %w", err)
 	}
 	return &Handler{
-		Store: store, StoreTimeout: timeout, Log: log,
+		Store: store, StoreTimeout: timeout, Retention: retention, Log: log,
 		AdminScope:  envvar.String(get, EnvAdminScope, DefaultAdminScope),
 		SubmitScope: envvar.String(get, EnvSubmitScope, DefaultSubmitScope),
 	}, nil

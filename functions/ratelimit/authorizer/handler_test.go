@@ -188,7 +188,7 @@ func TestRevokedAndCutOff(t *testing.T) {
 	redistest.Each(t, func(t *testing.T, rdb redis.UniversalClient) {
 		ctx := context.Background()
 		f := newFixture(t, rdb, Config{Policies: policies(t, "per_minute=100/1m")})
-		store, err := authz.NewStore(rdb, keys.Builder{}, authz.StoreConfig{})
+		store, err := authz.NewStore(rdb, keys.Builder{}, authz.StoreConfig{Leeway: 5 * time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -216,6 +216,8 @@ func TestRevokedAndCutOff(t *testing.T) {
 		}
 		later := claims("dave", "later")
 		later["iat"] = cut.Unix() + 1
+		f.ahead.Store(int64(time.Until(cut.Add(time.Second)))) // checked once the window has passed
+		defer f.ahead.Store(0)
 		if resp, err := f.handle(t, "Bearer "+hs256(t, later)); err != nil || effect(resp) != "Allow" {
 			t.Fatalf("token after revoke-all: %+v %v", resp, err)
 		}
@@ -491,4 +493,57 @@ func TestAnonymousIPv6SharesTheSlash64(t *testing.T) {
 			t.Fatalf("%s: %s, want %s", ip, effect(resp), want)
 		}
 	}
+}
+
+// Issue 12, item 3: a token minted just before a revoke-all by an issuer whose
+// clock runs ahead (iat up to the leeway in the future, which the verifier
+// accepts) must not survive it; the price is a window of one leeway after the
+// revoke-all in which newly minted tokens are refused too. Both sides of the
+// window, through the handler.
+func TestRevokeAllCoversTheLeeway(t *testing.T) {
+	redistest.Each(t, func(t *testing.T, rdb redis.UniversalClient) {
+		ctx := context.Background()
+		f := newFixture(t, rdb, Config{Policies: policies(t, "per_minute=1000/1m")})
+		const leeway = 5 // seconds, the fixture's verifier and store
+		now := time.Now().Unix()
+		ahead := claims("carol", "ahead")
+		ahead["iat"] = now + leeway - 1 // the review's iat = now+28 with a 30s leeway
+		aheadTok := "Bearer " + hs256(t, ahead)
+		if resp, err := f.handle(t, aheadTok); err != nil || effect(resp) != "Allow" {
+			t.Fatalf("before revoke-all: %+v %v", resp, err)
+		}
+		store, err := authz.NewStore(rdb, keys.Builder{}, authz.StoreConfig{Leeway: leeway * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cut, err := store.RevokeAll(ctx, "carol")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cut.Unix() < now+leeway {
+			t.Fatalf("cut-off %d is before now+leeway %d", cut.Unix(), now+leeway)
+		}
+		// Rejected afterwards, and still when checked later (its iat is no
+		// longer in the future then).
+		for _, later := range []time.Duration{0, leeway * time.Second} {
+			f.ahead.Store(int64(later))
+			if _, err := f.handle(t, aheadTok); !errors.Is(err, ErrUnauthorized) {
+				t.Fatalf("token of iat now+%ds, checked %v after revoke-all: %v", leeway-1, later, err)
+			}
+		}
+		// Inside the window: a token minted at the cut-off's second is refused.
+		inside := claims("carol", "inside")
+		inside["iat"] = cut.Unix()
+		f.ahead.Store(int64(time.Until(cut)))
+		if _, err := f.handle(t, "Bearer "+hs256(t, inside)); !errors.Is(err, ErrUnauthorized) {
+			t.Fatalf("token minted inside the window: %v", err)
+		}
+		// After the window: minted one second after the cut-off, it passes.
+		after := claims("carol", "after")
+		after["iat"] = cut.Unix() + 1
+		f.ahead.Store(int64(time.Until(cut.Add(time.Second))))
+		if resp, err := f.handle(t, "Bearer "+hs256(t, after)); err != nil || effect(resp) != "Allow" {
+			t.Fatalf("token minted after the window: %+v %v", resp, err)
+		}
+	})
 }

@@ -16,6 +16,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -67,13 +68,18 @@ type fixture struct {
 	metrics  *telemetry.Metrics
 	rdb      redis.UniversalClient
 	sessions *session.Store
+	// ahead moves the verifier's clock forward (nanoseconds), to check a
+	// token at a later moment than now.
+	ahead *atomic.Int64
 }
 
 func newFixture(t testing.TB, rdb redis.UniversalClient, cfg Config) *fixture {
 	t.Helper()
+	ahead := new(atomic.Int64)
 	v, err := authz.NewVerifier(authz.VerifierConfig{
 		HMACSecret: secret, JWKSURL: jwksServer(t), Issuer: testIss, Audience: testAud,
 		Leeway: 5 * time.Second, Algorithms: []string{authz.AlgHS256, authz.AlgRS256},
+		Now: func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) },
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -99,7 +105,7 @@ func newFixture(t testing.TB, rdb redis.UniversalClient, cfg Config) *fixture {
 	logs := &bytes.Buffer{}
 	return &fixture{
 		h:    &Handler{Config: cfg, Verifier: v, Store: store, Sessions: sessions, Log: telemetry.NewLogger(logs, "ratelimit"), Metrics: m},
-		logs: logs, metrics: m, rdb: rdb, sessions: sessions,
+		logs: logs, metrics: m, rdb: rdb, sessions: sessions, ahead: ahead,
 	}
 }
 

@@ -3,10 +3,10 @@ package revocation
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/lambdis/lambdis/shared/apigw"
@@ -180,8 +180,8 @@ func (h *Handler) revokeAll(ctx context.Context, log *slog.Logger, req events.AP
 		}
 	}
 	sub := req.PathParameters["sub"]
-	if err := validSubject(sub); err != nil {
-		return apigw.BadRequest("sub: " + err.Error())
+	if err := authz.ValidateSubject(sub); err != nil { // the authorizer's own rule
+		return apigw.BadRequest(fmt.Sprintf("sub: must be 1 to %d bytes of UTF-8 without control characters.", authz.MaxSubjectBytes))
 	}
 	if sub != caller.Subject && !caller.HasScope(h.adminScope()) {
 		return apigw.Forbidden("Only the subject itself or a caller with the " + h.adminScope() + " scope may revoke all its tokens.")
@@ -209,21 +209,6 @@ func (h *Handler) storeContext(ctx context.Context) (context.Context, context.Ca
 		return context.WithCancel(ctx)
 	}
 	return context.WithTimeout(ctx, h.StoreTimeout)
-}
-
-func validSubject(sub string) error {
-	switch {
-	case sub == "":
-		return errors.New("empty")
-	case len(sub) > 256:
-		return errors.New("longer than 256 bytes")
-	}
-	for _, r := range sub {
-		if unicode.IsControl(r) || r == unicode.ReplacementChar {
-			return errors.New("control characters or invalid UTF-8")
-		}
-	}
-	return nil
 }
 
 func reason(err error) string {
