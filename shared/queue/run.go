@@ -102,7 +102,7 @@ type run struct {
 	lanes     []*lane
 	byName    map[string]*lane
 	strict    bool
-	open_     bool // takes on queues announced by their doorbell (Plan.Open)
+	adopt     bool // takes on queues announced by their doorbell (Plan.Open)
 	weights   map[string]int
 	maxJobs   int
 	started   int
@@ -122,7 +122,7 @@ type run struct {
 
 func (w *Worker) newRun(ctx context.Context, p Plan, deadline time.Time) (*run, error) {
 	r := &run{
-		w: w, byName: map[string]*lane{}, strict: p.Strict, open_: p.Open, weights: p.Weights, maxJobs: p.MaxJobs,
+		w: w, byName: map[string]*lane{}, strict: p.Strict, adopt: p.Open, weights: p.Weights, maxJobs: p.MaxJobs,
 		deadline: deadline, lastStart: deadline.Add(-w.cfg.JobTimeout - w.cfg.SettleReserve),
 		lastWork: time.Now(), results: make(chan finished, w.cfg.Concurrency), errSeen: map[string]bool{},
 		id: newRunID(),
@@ -375,7 +375,7 @@ func (r *run) ring(m *redis.Message) {
 		l.poll = true
 		return
 	}
-	if r.open_ && len(r.lanes) < MaxRunQueues {
+	if r.adopt && len(r.lanes) < MaxRunQueues {
 		_ = r.addLane(m.Payload) // an invalid name is no queue: ignored
 	}
 }
