@@ -335,7 +335,7 @@ func TestRanksOneRoundTrip(t *testing.T) {
 	for i := 0; len(asked) < MaxRanks-2; i += 2 {
 		asked = append(asked, fmt.Sprintf("f%03d", i))
 	}
-	asked = append(asked, "ghost", "f000") // an absent player, a duplicate
+	asked = append(asked, "ghost", "f000")                      // an absent player, a duplicate
 	if _, err := s.Ranks(ctx, "fr", w, asked[:1]); err != nil { // load the script
 		t.Fatal(err)
 	}
