@@ -242,5 +242,6 @@ func (s *Store) SetSettings(ctx context.Context, board string, st Settings, at t
 		return Settings{}, fmt.Errorf("leaderboard: settings of %s: unexpected reply %v", board, reply)
 	}
 	st.Declared = true
+	s.cacheWindows(board, st.Windows)
 	return st, nil
 }

@@ -15,7 +15,7 @@
 -- may change at any time; a window added later starts empty.
 -- Returns {0} when set, {1, i} when KEYS[i] has players in another layout.
 local want = lowered_name(ARGV[1] == 'asc', ARGV[2] == 'none')
-local cur = redis.call('HMGET', KEYS[1], 'order', 'ties', 'seq')
+local cur = redis.call('HMGET', KEYS[1], 'order', 'ties', 'seq', 'windows', 'epoch')
 local drop = {}
 if (cur[1] or 'desc') ~= ARGV[1] or (cur[2] or 'earliest') ~= ARGV[2] then
   for i = 3, #KEYS do
@@ -33,5 +33,8 @@ for _, k in ipairs(drop) do redis.call('DEL', k) end
 local seq = tonumber(cur[3]) or 0
 local s = tonumber(redis.call('HGET', KEYS[2], '#seq')) or 0
 if s > seq then seq = s end
-redis.call('HSET', KEYS[1], 'order', ARGV[1], 'ties', ARGV[2], 'windows', ARGV[3], 'modes', ARGV[4], 'seq', seq)
+-- a change of windows makes every player record's slots stale (submit.lua)
+local epoch = tonumber(cur[5]) or 0
+if (cur[4] or 'all,day,week') ~= ARGV[3] then epoch = epoch + 1 end
+redis.call('HSET', KEYS[1], 'order', ARGV[1], 'ties', ARGV[2], 'windows', ARGV[3], 'modes', ARGV[4], 'seq', seq, 'epoch', epoch)
 return {0}

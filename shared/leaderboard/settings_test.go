@@ -450,3 +450,42 @@ func TestPlayerData(t *testing.T) {
 		}
 	})
 }
+
+// The player record (the player's state on the current windows, kept in
+// its all-time value) is never trusted when stale: after the all-time
+// window was dropped and added back (the record missed writes meanwhile),
+// and for a request time older than the record's windows.
+func TestPlayerRecordNeverStale(t *testing.T) {
+	redistest.Each(t, func(t *testing.T, rdb redis.UniversalClient) {
+		ctx := context.Background()
+		s := newStore(t, rdb, Config{})
+		day := WindowAt(PeriodDay, lastMilli)
+		submit(t, s, "r", "ann", 10, ModeIncrement, lastMilli)
+		declare(t, s, "r", Settings{Order: OrderDesc, Ties: TiesEarliest, Windows: []Period{PeriodDay}, Modes: []Mode{ModeIncrement}})
+		submit(t, s, "r", "ann", 5, ModeIncrement, lastMilli) // the day only: 15
+		declare(t, s, "r", Settings{Order: OrderDesc, Ties: TiesEarliest, Windows: []Period{PeriodAll, PeriodDay}, Modes: []Mode{ModeIncrement}})
+		if r := submit(t, s, "r", "ann", 1, ModeIncrement, lastMilli); r.Score != 11 {
+			t.Errorf("all-time %d, want 11", r.Score)
+		}
+		if got := entriesString(walk(t, s, "r", day, 10)); got != "1:ann=16 " {
+			t.Errorf("day after the windows changed: %s, want 16", got)
+		}
+		// a request of the next day, then a late one of the day before
+		submit(t, s, "r", "ann", 100, ModeIncrement, newYear)
+		submit(t, s, "r", "ann", 2, ModeIncrement, lastMilli)
+		submit(t, s, "r", "ann", 1000, ModeIncrement, newYear)
+		if got := entriesString(walk(t, s, "r", day, 10)); got != "1:ann=18 " {
+			t.Errorf("the day before: %s, want 18", got)
+		}
+		if got := entriesString(walk(t, s, "r", WindowAt(PeriodDay, newYear), 10)); got != "1:ann=1100 " {
+			t.Errorf("the next day: %s, want 1100", got)
+		}
+		if got := entriesString(walk(t, s, "r", WindowAt(PeriodAll, newYear), 10)); got != "1:ann=1113 " {
+			t.Errorf("all time: %s, want 1113", got)
+		}
+		rl, err := s.Ranks(ctx, "r", WindowAt(PeriodAll, newYear), []string{"ann"})
+		if err != nil || rl.Players[0].Score != 1113 {
+			t.Errorf("ranks reads the score before the record: %+v %v", rl, err)
+		}
+	})
+}

@@ -8,6 +8,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/lambdis/lambdis/shared/keys"
@@ -55,6 +56,9 @@ type Store struct {
 	rdb  client
 	keys keys.Builder
 	cfg  Config
+
+	mu      sync.Mutex
+	windows map[string]cachedWindows // see WindowsCacheTTL
 }
 
 // NewStore returns a Store that keeps its keys under kb's prefix.
@@ -150,58 +154,129 @@ func (s *Store) Submit(ctx context.Context, sub Submission) (Result, error) {
 		return Result{}, err
 	}
 	at := s.at(sub.At)
+	windows := s.cachedWindows(sub.Board)
+	for try := 0; ; try++ {
+		r, actual, err := s.submit(ctx, sub, data, at, windows)
+		if err != nil || actual == nil {
+			return r, err
+		}
+		// the board's windows are not the cached ones: nothing was written;
+		// again with the board's own (a change of windows races at most once
+		// more)
+		if try == 2 {
+			return Result{}, fmt.Errorf("leaderboard: submit to %s: the board's windows keep changing", sub.Board)
+		}
+		windows = actual
+		s.cacheWindows(sub.Board, windows)
+	}
+}
+
+// submit runs the submit script once over windows, the windows the board
+// is believed to declare; a non-nil actual means it declares others
+// (nothing was written).
+func (s *Store) submit(ctx context.Context, sub Submission, data string, at time.Time, windows []Period) (r Result, actual []Period, err error) {
 	sk, err := s.settingsKey(sub.Board)
 	if err != nil {
-		return Result{}, fmt.Errorf("leaderboard: submit: %w", err)
+		return Result{}, nil, fmt.Errorf("leaderboard: submit: %w", err)
 	}
-	dk, err := s.dataKey(sub.Board)
-	if err != nil {
-		return Result{}, fmt.Errorf("leaderboard: submit: %w", err)
-	}
-	ks := make([]string, 0, 2+2*len(AllPeriods))
-	ks = append(ks, sk, dk)
-	args := []any{sub.Player, string(sub.Mode), sub.Score, MaxScore}
-	windows := make([]Window, len(AllPeriods))
-	for i, p := range AllPeriods {
+	ks := make([]string, 0, 2+2*len(windows))
+	ks = append(ks, sk)
+	args := make([]any, 0, 5+len(windows))
+	args = append(args, sub.Player, string(sub.Mode), sub.Score, joinNames(windows))
+	ws := make([]Window, len(windows))
+	for i, p := range windows {
 		w := WindowAt(p, at)
 		z, h, err := s.windowKeys(sub.Board, w)
 		if err != nil {
-			return Result{}, fmt.Errorf("leaderboard: submit: %w", err)
+			return Result{}, nil, fmt.Errorf("leaderboard: submit: %w", err)
 		}
-		windows[i] = w
+		ws[i] = w
 		ks = append(ks, z, h)
-	}
-	for _, w := range windows {
 		var ms int64
 		if exp := w.ExpireAt(s.cfg.Retention); !exp.IsZero() {
 			ms = exp.UnixMilli()
 		}
 		args = append(args, ms)
 	}
-	args = append(args, data)
-	reply, err := submitScript.Run(ctx, s.rdb, ks, args...).Int64Slice()
+	if data != "" {
+		dk, err := s.dataKey(sub.Board)
+		if err != nil {
+			return Result{}, nil, fmt.Errorf("leaderboard: submit: %w", err)
+		}
+		ks = append(ks, dk)
+		args = append(args, data)
+	}
+	reply, err := submitScript.Run(ctx, s.rdb, ks, args...).Slice()
 	if err != nil {
-		return Result{}, fmt.Errorf("leaderboard: submit to %s: %w", sub.Board, err)
+		return Result{}, nil, fmt.Errorf("leaderboard: submit to %s: %w", sub.Board, err)
+	}
+	nums := make([]int64, len(reply))
+	for i, v := range reply {
+		nums[i], _ = v.(int64)
 	}
 	switch {
-	case len(reply) == 2 && reply[0] == 1 && reply[1] >= 1 && int(reply[1]) <= len(windows):
-		w := windows[reply[1]-1]
-		return Result{}, fmt.Errorf("leaderboard: submit to %s: the %s score (%s) would pass ±%d: %w", sub.Board, w.Period, w.ID, MaxScore, ErrScoreRange)
-	case len(reply) == 1 && reply[0] == 2:
-		return Result{}, fmt.Errorf("leaderboard: submit to %s: mode %s: %w", sub.Board, sub.Mode, ErrModeNotAccepted)
-	case len(reply) != 6 || reply[0] != 0 || reply[4] < 1 || int(reply[4]) > len(windows):
-		return Result{}, fmt.Errorf("leaderboard: submit to %s: unexpected reply %v", sub.Board, reply)
-	}
-	r := Result{Player: sub.Player, Score: reply[1], Rank: reply[2], Window: windows[reply[4]-1]}
-	for i, w := range windows {
-		if reply[5]&(1<<i) != 0 {
-			r.Windows = append(r.Windows, w)
+	case len(reply) == 2 && nums[0] == 3:
+		str, _ := reply[1].(string)
+		st, err := (Settings{Order: OrderDesc, Ties: TiesEarliest, Windows: splitPeriods(str), Modes: []Mode{ModeBest}}).Normalize()
+		if err != nil || joinNames(st.Windows) != str {
+			return Result{}, nil, fmt.Errorf("leaderboard: submit to %s: malformed windows %q", sub.Board, str)
 		}
+		return Result{}, st.Windows, nil
+	case len(reply) == 2 && nums[0] == 1 && nums[1] >= 1 && int(nums[1]) <= len(ws):
+		w := ws[nums[1]-1]
+		return Result{}, nil, fmt.Errorf("leaderboard: submit to %s: the %s score (%s) would pass ±%d: %w", sub.Board, w.Period, w.ID, MaxScore, ErrScoreRange)
+	case len(reply) == 1 && nums[0] == 2:
+		return Result{}, nil, fmt.Errorf("leaderboard: submit to %s: mode %s: %w", sub.Board, sub.Mode, ErrModeNotAccepted)
+	case len(reply) != 4 || nums[0] != 0:
+		return Result{}, nil, fmt.Errorf("leaderboard: submit to %s: unexpected reply %v", sub.Board, reply)
 	}
-	if reply[3] > 0 {
-		r.PreviousRank = reply[3]
+	r = Result{Player: sub.Player, Score: nums[1], Rank: nums[2], Window: ws[0], Windows: ws}
+	if nums[3] > 0 {
+		r.PreviousRank = nums[3]
 	}
-	return r, nil
+	return r, nil, nil
+}
+
+func splitPeriods(s string) []Period {
+	var out []Period
+	for _, p := range strings.Split(s, ",") {
+		out = append(out, Period(p))
+	}
+	return out
+}
+
+// WindowsCacheTTL is how long a Store trusts the windows it last saw a
+// board declare when it builds a submission's keys. The script checks them
+// against the settings it reads in the same call and, when they differ,
+// writes nothing and answers the board's own windows, which the store then
+// uses (one more round trip): a stale cache costs a retry, never a wrong
+// write.
+const WindowsCacheTTL = 10 * time.Second
+
+// maxCachedBoards bounds the windows cache; past it, it starts afresh.
+const maxCachedBoards = 4096
+
+type cachedWindows struct {
+	windows []Period
+	at      time.Time
+}
+
+func (s *Store) cachedWindows(board string) []Period {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c, ok := s.windows[board]; ok && time.Since(c.at) < WindowsCacheTTL {
+		return c.windows
+	}
+	return Periods
+}
+
+func (s *Store) cacheWindows(board string, ws []Period) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.windows == nil || len(s.windows) >= maxCachedBoards {
+		s.windows = map[string]cachedWindows{}
+	}
+	s.windows[board] = cachedWindows{windows: ws, at: time.Now()}
 }
 
 // Entry is one player's place on a window.

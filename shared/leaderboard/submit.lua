@@ -1,28 +1,30 @@
 -- submit: apply one score to every window a board declares, at once.
--- KEYS[1]   the board's settings hash (order, ties, windows, modes, seq;
---           absent fields take the defaults: desc, earliest,
+-- KEYS[1]   the board's settings hash (order, ties, windows, modes, seq,
+--           epoch; absent fields take the defaults: desc, earliest,
 --           all,day,week, every mode)
--- KEYS[2]   the board's player data hash
--- KEYS[2i+1], KEYS[2i+2]
---           sorted set and players hash of window i: 1 all-time, 2 day,
---           3 week, 4 month (only the declared ones are touched)
+-- KEYS[2k], KEYS[2k+1]
+--           sorted set and players hash of the k-th window the caller
+--           believes declared, in the order all, day, week, month
+-- KEYS[#KEYS] (when #KEYS is even) the board's player data hash
 -- ARGV[1]   player
 -- ARGV[2]   mode: best | increment | set
 -- ARGV[3]   score (an integer, in decimal)
--- ARGV[4]   the largest score magnitude allowed (2^53 - 1)
--- ARGV[4+i] when window i expires, unix ms (0 = never)
--- ARGV[9]   the player's data (a JSON object) to store, '' = keep
+-- ARGV[4]   the windows the caller believes declared ("all,day,week")
+-- ARGV[4+k] when window k expires, unix ms (0 = never)
+-- ARGV[#ARGV] (with the data hash) the player's data, a JSON object
 -- Each window applies the mode on its own (best keeps the better score,
 -- increment adds, set replaces). Every new score is checked before anything
 -- is written: if one is out of range the call writes nothing.
--- Returns {0, score, rank, previous rank (-1 = was not on it), i, mask} for
--- the first declared window i (mask: bit i-1 set for each declared window),
--- {1, i} when window i's new score would be out of range, or {2} when the
--- board does not accept the mode.
+-- Returns {0, score, rank, previous rank (-1 = was not on it)} for the first
+-- window, {1, k} when window k's new score would be out of range, {2} when
+-- the board does not accept the mode, or {3, windows} when the board's
+-- windows are not those of ARGV[4] (nothing written: the caller retries
+-- with these).
 --
 -- The settings are read here, in the same call, so no writer ever uses stale
--- ones. Lowest-wins boards store the negated score: "best" then keeps the
--- higher stored score and every read stays a descending walk. Numbers go to
+-- ones (the caller's cached windows are checked, never trusted).
+-- Lowest-wins boards store the negated score: "best" then keeps the higher
+-- stored score and every read stays a descending walk. Numbers go to
 -- redis.call as numbers (Redis prints them with 17 digits, exactly for these
 -- integers); string.format is costly and used only where a number must
 -- become part of a string. Scores are integers, so "above x" is ZCOUNT from
@@ -30,49 +32,68 @@
 --
 -- The board's write sequence: with earliest-first ties and an all-time
 -- window it is the field '#seq' of the all-time players hash (written with
--- the player, as before settings existed); otherwise the settings hash's
--- seq. Both are read (the settings one comes with the settings) and the
--- larger wins, so a change of windows never reuses a seq.
+-- the player); otherwise the settings hash's seq. Both are read (the
+-- settings one comes with the settings) and the larger wins, so a change of
+-- windows never reuses a seq.
+--
+-- The player record (earliest first, with an all-time window): the player's
+-- all-time value also carries its state on the board's other current
+-- windows, '|<epoch>' then '|<tag>=<prefix><lowered><score>' per window
+-- (tag: the last 10 bytes of the window's key, unique per window), so one
+-- HMGET reads the player on every window instead of one HGET per window.
+-- A slot is trusted only when its tag is the window's and the epoch is the
+-- settings' (bumped by every change of windows); otherwise the window's own
+-- players hash is read. The windows' players hashes stay complete: readers
+-- use them.
 local player, mode, arg = ARGV[1], ARGV[2], ARGV[3]
-local max = tonumber(ARGV[4])
-local cfg = redis.call('HMGET', KEYS[1], 'order', 'ties', 'windows', 'modes', 'seq')
+local cfg = redis.call('HMGET', KEYS[1], 'order', 'ties', 'windows', 'modes', 'seq', 'epoch')
+local wins = cfg[3] or 'all,day,week'
+if wins ~= ARGV[4] then return {3, wins} end
 if cfg[4] and not string.find(',' .. cfg[4] .. ',', ',' .. mode .. ',', 1, true) then
   return {2}
 end
 local asc, none = cfg[1] == 'asc', cfg[2] == 'none'
-local wins = cfg[3] or 'all,day,week'
+local n = math.floor((#KEYS - 1) / 2)
 local score = tonumber(arg)
 if asc then score = -score end
+local max = tonumber(MAX)
 local last = tonumber(cfg[5]) or 0
-local ids, mask = {}, 0
-for i, name in ipairs({'all', 'day', 'week', 'month'}) do
-  if string.find(wins, name, 1, true) then
-    ids[#ids + 1] = i
-    mask = mask + 2 ^ (i - 1)
-  end
-end
-local allseq = not none and ids[1] == 1
+local epoch = cfg[6] or '0'
+local record = not none and string.sub(wins, 1, 3) == 'all'
 
-local olds, prefixes, lows, news = {}, {}, {}, {}
-for k, i in ipairs(ids) do
-  local z, h = KEYS[2 * i + 1], KEYS[2 * i + 2]
-  local old
+local olds, vals, news = {}, {}, {}
+local tail
+for k = 1, n do
+  local z, h = KEYS[2 * k], KEYS[2 * k + 1]
+  local old, v
   if none then
     old = tonumber(redis.call('ZSCORE', z, player))
   else
-    local v
-    if i == 1 then
+    if k == 1 then
       local r = redis.call('HMGET', h, player, '#seq')
       v = r[1]
       local s = tonumber(r[2])
       if s and s > last then last = s end
+      if v and record then
+        local b = string.find(v, '|', 33, true)
+        if b then
+          local pre = '|' .. epoch .. '|'
+          if string.sub(v, b, b + #pre - 1) == pre then tail = string.sub(v, b + #pre - 1) end
+          v = string.sub(v, 1, b - 1)
+        end
+      end
     else
-      v = redis.call('HGET', h, player)
+      if tail then
+        local t = '|' .. string.sub(z, -10) .. '='
+        local s = string.find(tail, t, 1, true)
+        if s then
+          local e = string.find(tail, '|', s + 1, true)
+          v = string.sub(tail, s + #t, (e or 0) - 1)
+        end
+      end
+      if not v then v = redis.call('HGET', h, player) end
     end
-    if v then
-      old = tonumber(string.sub(v, 33))
-      prefixes[k], lows[k] = string.sub(v, 1, 16), string.sub(v, 17, 32)
-    end
+    if v then old = tonumber(string.sub(v, 33)) end
   end
   local new = score
   if mode == 'increment' then
@@ -80,18 +101,18 @@ for k, i in ipairs(ids) do
   elseif mode == 'best' and old and old >= score then
     new = old
   end
-  if new > max or new < -max then return {1, i} end
-  olds[k], news[k] = old or false, new
+  if new > max or new < -max then return {1, k} end
+  olds[k], vals[k], news[k] = old or false, v or false, new
 end
 
-local first = KEYS[2 * ids[1] + 1]
+local first = KEYS[2]
 local prev = -1
 if olds[1] then
   prev = redis.call('ZCOUNT', first, olds[1] + 1, MAX) + 1
 end
 
 local name = lowered_name(asc, none)
-local seq, prefix, lowtext, seqdone
+local seq, prefix, lowtext
 local function take_seq()
   if not seq then
     if last == 0 then
@@ -103,10 +124,12 @@ local function take_seq()
   end
   return seq
 end
-for k, i in ipairs(ids) do
+local changed = false
+for k = 1, n do
   local old, new = olds[k], news[k]
   if old ~= new then
-    local z, h = KEYS[2 * i + 1], KEYS[2 * i + 2]
+    changed = true
+    local z, h = KEYS[2 * k], KEYS[2 * k + 1]
     local lowered = not old or new < old
     if none then
       if lowered then
@@ -122,7 +145,7 @@ for k, i in ipairs(ids) do
     else
       take_seq()
       prefix = prefix or pad16(BASE - seq)
-      local low = lows[k]
+      local low
       -- add before removing: removing a set's only member would delete the
       -- key and its expiry with it
       if lowered then
@@ -130,34 +153,40 @@ for k, i in ipairs(ids) do
         low = lowtext
         redis.call('ZADD', z, new, prefix .. player, seq * BASE, name)
       else
+        low = string.sub(vals[k], 17, 32)
         redis.call('ZADD', z, new, prefix .. player)
       end
-      if old then redis.call('ZREM', z, prefixes[k] .. player) end
+      if old then redis.call('ZREM', z, string.sub(vals[k], 1, 16) .. player) end
       local text = arg
       if new ~= score or asc then text = num(new) end
-      if i == 1 then
-        redis.call('HSET', h, player, prefix .. low .. text, '#seq', seq)
-        seqdone = true
-      else
-        redis.call('HSET', h, player, prefix .. low .. text)
-      end
+      vals[k] = prefix .. low .. text
+      if k > 1 or not record then redis.call('HSET', h, player, vals[k]) end
     end
-    local at = tonumber(ARGV[4 + i])
+    local at = tonumber(ARGV[4 + k])
     if not old and at > 0 then
       redis.call('PEXPIREAT', z, at)
       redis.call('PEXPIREAT', h, at)
     end
   end
 end
-if seq and not seqdone then
-  if allseq then
-    redis.call('HSET', KEYS[4], '#seq', seq)
+if changed and not none then
+  if record then
+    local parts = {vals[1], '|', epoch}
+    for k = 2, n do
+      parts[#parts + 1] = '|' .. string.sub(KEYS[2 * k], -10) .. '='
+      parts[#parts + 1] = vals[k]
+    end
+    redis.call('HSET', KEYS[3], player, table.concat(parts), '#seq', seq)
+  elseif string.sub(wins, 1, 3) == 'all' then
+    redis.call('HSET', KEYS[3], '#seq', seq)
   else
     redis.call('HSET', KEYS[1], 'seq', seq)
   end
+elseif seq then
+  redis.call('HSET', KEYS[1], 'seq', seq)
 end
-if ARGV[9] ~= '' then
-  redis.call('HSET', KEYS[2], player, ARGV[9])
+if #KEYS % 2 == 0 then
+  redis.call('HSET', KEYS[#KEYS], player, ARGV[#ARGV])
 end
 
 local rank = prev
@@ -166,4 +195,4 @@ if olds[1] ~= news[1] then
 end
 local out = news[1]
 if asc then out = -out end
-return {0, out, rank, prev, ids[1], mask}
+return {0, out, rank, prev}
