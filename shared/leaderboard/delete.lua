@@ -1,6 +1,7 @@
 -- delete: remove a player, and its data, from every window of a board it
 -- can be on.
--- KEYS[1]               the board's settings hash (holds seq)
+-- KEYS[1]               the board hash (the all-time players hash: holds
+--                       the board's seq)
 -- KEYS[2]               the board's player data hash
 -- KEYS[2i+1], KEYS[2i+2]
 --                       sorted set and players hash of window i (1 =
@@ -18,12 +19,7 @@ local seq
 for i = 3, #KEYS, 2 do
   local v = redis.call('HGET', KEYS[i + 1], player)
   if v then
-    if not seq then
-      local a = tonumber(redis.call('HGET', KEYS[1], 'seq')) or 0
-      local b = tonumber(redis.call('HGET', KEYS[4], '#seq')) or 0
-      if b > a then a = b end
-      seq = next_seq(a)
-    end
+    if not seq then seq = next_seq(tonumber(redis.call('HGET', KEYS[1], '#seq')) or 0) end
     local name, _, _, none = head(KEYS[i])
     -- add before removing: removing a set's only member would delete the
     -- key and its expiry with it
@@ -33,8 +29,5 @@ for i = 3, #KEYS, 2 do
     out[#out + 1] = (i - 1) / 2
   end
 end
-if seq then
-  redis.call('HSET', KEYS[1], 'seq', seq)
-  if redis.call('EXISTS', KEYS[4]) == 1 then redis.call('HSET', KEYS[4], '#seq', seq) end
-end
+if seq then redis.call('HSET', KEYS[1], '#seq', seq) end
 return out

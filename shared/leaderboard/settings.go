@@ -144,11 +144,16 @@ func joinNames[T ~string](xs []T) string {
 	return strings.Join(s, ",")
 }
 
-// settingsKey is the board's settings hash: <prefix>:lb:{<board>}:settings
-// (fields order, ties, windows, modes, and seq, the board's write sequence
-// when it is not in the all-time players hash).
+// settingsKey is the board hash, which holds the settings: the all-time
+// window's players hash, <prefix>:lb:{<board>}:all:players, whose fields
+// '#order', '#ties', '#windows', '#modes' and '#epoch' (bumped when the
+// windows change) are the settings, beside '#seq', the board's write
+// sequence, and the all-time players (player ids never contain '#'). A
+// submit reads the settings, the sequence and the player's all-time value
+// with one HMGET.
 func (s *Store) settingsKey(board string) (string, error) {
-	return s.keys.Key(Module, board, "settings")
+	_, h, err := s.windowKeys(board, WindowAt(PeriodAll, time.Time{}))
+	return h, err
 }
 
 // dataKey is the board's player data hash: <prefix>:lb:{<board>}:data.
@@ -166,7 +171,7 @@ func (s *Store) Settings(ctx context.Context, board string) (Settings, error) {
 	if err != nil {
 		return Settings{}, fmt.Errorf("leaderboard: settings: %w", err)
 	}
-	vals, err := s.rdb.HMGet(ctx, k, "order", "ties", "windows", "modes").Result()
+	vals, err := s.rdb.HMGet(ctx, k, "#order", "#ties", "#windows", "#modes").Result()
 	if err != nil {
 		return Settings{}, fmt.Errorf("leaderboard: settings of %s: %w", board, err)
 	}
@@ -218,15 +223,12 @@ func (s *Store) SetSettings(ctx context.Context, board string, st Settings, at t
 		return Settings{}, fmt.Errorf("leaderboard: settings: %w", err)
 	}
 	ws := deleteWindows(s.at(at))
-	ks := make([]string, 0, 2+len(ws))
-	ks = append(ks, sk, "")
+	ks := make([]string, 0, 1+len(ws))
+	ks = append(ks, sk)
 	for _, w := range ws {
-		z, h, err := s.windowKeys(board, w)
+		z, _, err := s.windowKeys(board, w)
 		if err != nil {
 			return Settings{}, fmt.Errorf("leaderboard: settings: %w", err)
-		}
-		if w.Period == PeriodAll {
-			ks[1] = h
 		}
 		ks = append(ks, z)
 	}
@@ -235,8 +237,8 @@ func (s *Store) SetSettings(ctx context.Context, board string, st Settings, at t
 		return Settings{}, fmt.Errorf("leaderboard: settings of %s: %w", board, err)
 	}
 	switch {
-	case len(reply) == 2 && reply[0] == 1 && reply[1] >= 3 && int(reply[1]) <= len(ks):
-		w := ws[reply[1]-3]
+	case len(reply) == 2 && reply[0] == 1 && reply[1] >= 2 && int(reply[1]) <= len(ks):
+		w := ws[reply[1]-2]
 		return Settings{}, fmt.Errorf("leaderboard: settings of %s: the %s window %s has players stored for another order or tie rule: %w", board, w.Period, w.ID, ErrConflict)
 	case len(reply) != 1 || reply[0] != 0:
 		return Settings{}, fmt.Errorf("leaderboard: settings of %s: unexpected reply %v", board, reply)

@@ -1,7 +1,7 @@
 -- settings: declare a board's settings.
--- KEYS[1]  the board's settings hash
--- KEYS[2]  the all-time players hash (may hold the board's seq)
--- KEYS[3..] the sorted set of every window of the board that can still
+-- KEYS[1]  the board hash (the all-time players hash), which holds the
+--          settings: '#order', '#ties', '#windows', '#modes', '#epoch'
+-- KEYS[2..] the sorted set of every window of the board that can still
 --          exist
 -- ARGV[1]  order: desc | asc
 -- ARGV[2]  ties: earliest | none
@@ -15,10 +15,10 @@
 -- may change at any time; a window added later starts empty.
 -- Returns {0} when set, {1, i} when KEYS[i] has players in another layout.
 local want = lowered_name(ARGV[1] == 'asc', ARGV[2] == 'none')
-local cur = redis.call('HMGET', KEYS[1], 'order', 'ties', 'seq', 'windows', 'epoch')
+local cur = redis.call('HMGET', KEYS[1], '#order', '#ties', '#windows', '#epoch')
 local drop = {}
 if (cur[1] or 'desc') ~= ARGV[1] or (cur[2] or 'earliest') ~= ARGV[2] then
-  for i = 3, #KEYS do
+  for i = 2, #KEYS do
     local m = redis.call('ZREVRANGE', KEYS[i], 0, 0)[1]
     if m and m ~= want then
       if string.byte(m, 1) ~= 35 or redis.call('ZCARD', KEYS[i]) > 1 then
@@ -29,12 +29,8 @@ if (cur[1] or 'desc') ~= ARGV[1] or (cur[2] or 'earliest') ~= ARGV[2] then
   end
 end
 for _, k in ipairs(drop) do redis.call('DEL', k) end
--- keep the board's seq where every layout finds it (see submit.lua)
-local seq = tonumber(cur[3]) or 0
-local s = tonumber(redis.call('HGET', KEYS[2], '#seq')) or 0
-if s > seq then seq = s end
 -- a change of windows makes every player record's slots stale (submit.lua)
-local epoch = tonumber(cur[5]) or 0
-if (cur[4] or 'all,day,week') ~= ARGV[3] then epoch = epoch + 1 end
-redis.call('HSET', KEYS[1], 'order', ARGV[1], 'ties', ARGV[2], 'windows', ARGV[3], 'modes', ARGV[4], 'seq', seq, 'epoch', epoch)
+local epoch = tonumber(cur[4]) or 0
+if (cur[3] or 'all,day,week') ~= ARGV[3] then epoch = epoch + 1 end
+redis.call('HSET', KEYS[1], '#order', ARGV[1], '#ties', ARGV[2], '#windows', ARGV[3], '#modes', ARGV[4], '#epoch', epoch)
 return {0}

@@ -1,7 +1,8 @@
 -- submit: apply one score to every window a board declares, at once.
--- KEYS[1]   the board's settings hash (order, ties, windows, modes, seq,
---           epoch; absent fields take the defaults: desc, earliest,
---           all,day,week, every mode)
+-- KEYS[1]   the board hash: the all-time window's players hash, which also
+--           holds the board's settings ('#order', '#ties', '#windows',
+--           '#modes', '#epoch'; absent ones take the defaults: desc,
+--           earliest, all,day,week, every mode) and write sequence ('#seq')
 -- KEYS[2k], KEYS[2k+1]
 --           sorted set and players hash of the k-th window the caller
 --           believes declared, in the order all, day, week, month
@@ -30,11 +31,8 @@
 -- become part of a string. Scores are integers, so "above x" is ZCOUNT from
 -- x + 1 to MAX (LOWERED, above MAX, is no player).
 --
--- The board's write sequence: with earliest-first ties and an all-time
--- window it is the field '#seq' of the all-time players hash (written with
--- the player); otherwise the settings hash's seq. Both are read (the
--- settings one comes with the settings) and the larger wins, so a change of
--- windows never reuses a seq.
+-- One HMGET of the board hash reads the settings, the board's write
+-- sequence and the player's all-time value together.
 --
 -- The player record (earliest first, with an all-time window): the player's
 -- all-time value also carries its state on the board's other current
@@ -46,7 +44,7 @@
 -- players hash is read. The windows' players hashes stay complete: readers
 -- use them.
 local player, mode, arg = ARGV[1], ARGV[2], ARGV[3]
-local cfg = redis.call('HMGET', KEYS[1], 'order', 'ties', 'windows', 'modes', 'seq', 'epoch')
+local cfg = redis.call('HMGET', KEYS[1], '#order', '#ties', '#windows', '#modes', '#seq', '#epoch', player)
 local wins = cfg[3] or 'all,day,week'
 if wins ~= ARGV[4] then return {3, wins} end
 if cfg[4] and not string.find(',' .. cfg[4] .. ',', ',' .. mode .. ',', 1, true) then
@@ -69,12 +67,9 @@ for k = 1, n do
   if none then
     old = tonumber(redis.call('ZSCORE', z, player))
   else
-    if k == 1 then
-      local r = redis.call('HMGET', h, player, '#seq')
-      v = r[1]
-      local s = tonumber(r[2])
-      if s and s > last then last = s end
-      if v and record then
+    if k == 1 and record then
+      v = cfg[7]
+      if v then
         local b = string.find(v, '|', 33, true)
         if b then
           local pre = '|' .. epoch .. '|'
@@ -169,21 +164,15 @@ for k = 1, n do
     end
   end
 end
-if changed and not none then
-  if record then
-    local parts = {vals[1], '|', epoch}
-    for k = 2, n do
-      parts[#parts + 1] = '|' .. string.sub(KEYS[2 * k], -10) .. '='
-      parts[#parts + 1] = vals[k]
-    end
-    redis.call('HSET', KEYS[3], player, table.concat(parts), '#seq', seq)
-  elseif string.sub(wins, 1, 3) == 'all' then
-    redis.call('HSET', KEYS[3], '#seq', seq)
-  else
-    redis.call('HSET', KEYS[1], 'seq', seq)
+if changed and record then
+  local parts = {vals[1], '|', epoch}
+  for k = 2, n do
+    parts[#parts + 1] = '|' .. string.sub(KEYS[2 * k], -10) .. '='
+    parts[#parts + 1] = vals[k]
   end
+  redis.call('HSET', KEYS[1], player, table.concat(parts), '#seq', seq)
 elseif seq then
-  redis.call('HSET', KEYS[1], 'seq', seq)
+  redis.call('HSET', KEYS[1], '#seq', seq)
 end
 if #KEYS % 2 == 0 then
   redis.call('HSET', KEYS[#KEYS], player, ARGV[#ARGV])
