@@ -17,13 +17,7 @@ if none then
 else
   scores = redis.call('HMGET', KEYS[2], unpack(players))
   for i = 1, #scores do
-    local v = scores[i]
-    if v then
-      -- the all-time value may go on with the player record ('|...', see
-      -- submit.lua)
-      local b = string.find(v, '|', 33, true)
-      scores[i] = string.sub(v, 33, (b or 0) - 1)
-    end
+    if scores[i] then scores[i] = string.sub(scores[i], 33) end
   end
 end
 local out = {name, redis.call('ZCARD', z) - off}

@@ -146,8 +146,8 @@ func joinNames[T ~string](xs []T) string {
 
 // settingsKey is the board hash, which holds the settings: the all-time
 // window's players hash, <prefix>:lb:{<board>}:all:players, whose fields
-// '#order', '#ties', '#windows', '#modes' and '#epoch' (bumped when the
-// windows change) are the settings, beside '#seq', the board's write
+// '#order', '#ties', '#windows' and '#modes' are the settings, beside
+// '#seq', the board's write
 // sequence, and the all-time players (player ids never contain '#'). A
 // submit reads the settings, the sequence and the player's all-time value
 // with one HMGET.

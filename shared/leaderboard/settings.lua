@@ -1,6 +1,6 @@
 -- settings: declare a board's settings.
 -- KEYS[1]  the board hash (the all-time players hash), which holds the
---          settings: '#order', '#ties', '#windows', '#modes', '#epoch'
+--          settings: '#order', '#ties', '#windows', '#modes'
 -- KEYS[2..] the sorted set of every window of the board that can still
 --          exist
 -- ARGV[1]  order: desc | asc
@@ -15,7 +15,7 @@
 -- may change at any time; a window added later starts empty.
 -- Returns {0} when set, {1, i} when KEYS[i] has players in another layout.
 local want = lowered_name(ARGV[1] == 'asc', ARGV[2] == 'none')
-local cur = redis.call('HMGET', KEYS[1], '#order', '#ties', '#windows', '#epoch')
+local cur = redis.call('HMGET', KEYS[1], '#order', '#ties')
 local drop = {}
 if (cur[1] or 'desc') ~= ARGV[1] or (cur[2] or 'earliest') ~= ARGV[2] then
   for i = 2, #KEYS do
@@ -29,8 +29,5 @@ if (cur[1] or 'desc') ~= ARGV[1] or (cur[2] or 'earliest') ~= ARGV[2] then
   end
 end
 for _, k in ipairs(drop) do redis.call('DEL', k) end
--- a change of windows makes every player record's slots stale (submit.lua)
-local epoch = tonumber(cur[4]) or 0
-if (cur[3] or 'all,day,week') ~= ARGV[3] then epoch = epoch + 1 end
-redis.call('HSET', KEYS[1], '#order', ARGV[1], '#ties', ARGV[2], '#windows', ARGV[3], '#modes', ARGV[4], '#epoch', epoch)
+redis.call('HSET', KEYS[1], '#order', ARGV[1], '#ties', ARGV[2], '#windows', ARGV[3], '#modes', ARGV[4])
 return {0}

@@ -1,7 +1,7 @@
 -- submit: apply one score to every window a board declares, at once.
 -- KEYS[1]   the board hash: the all-time window's players hash, which also
 --           holds the board's settings ('#order', '#ties', '#windows',
---           '#modes', '#epoch'; absent ones take the defaults: desc,
+--           '#modes'; absent ones take the defaults: desc,
 --           earliest, all,day,week, every mode) and write sequence ('#seq')
 -- KEYS[2k], KEYS[2k+1]
 --           sorted set and players hash of the k-th window the caller
@@ -32,19 +32,11 @@
 -- x + 1 to MAX (LOWERED, above MAX, is no player).
 --
 -- One HMGET of the board hash reads the settings, the board's write
--- sequence and the player's all-time value together.
+-- sequence ('#seq': the previous one + 1; Redis TIME only starts a new
+-- board) and the player's all-time value together.
 --
--- The player record (earliest first, with an all-time window): the player's
--- all-time value also carries its state on the board's other current
--- windows, '|<epoch>' then '|<tag>=<prefix><lowered><score>' per window
--- (tag: the last 10 bytes of the window's key, unique per window), so one
--- HMGET reads the player on every window instead of one HGET per window.
--- A slot is trusted only when its tag is the window's and the epoch is the
--- settings' (bumped by every change of windows); otherwise the window's own
--- players hash is read. The windows' players hashes stay complete: readers
--- use them.
 local player, mode, arg = ARGV[1], ARGV[2], ARGV[3]
-local cfg = redis.call('HMGET', KEYS[1], '#order', '#ties', '#windows', '#modes', '#seq', '#epoch', player)
+local cfg = redis.call('HMGET', KEYS[1], '#order', '#ties', '#windows', '#modes', '#seq', player)
 local wins = cfg[3] or 'all,day,week'
 if wins ~= ARGV[4] then return {3, wins} end
 if cfg[4] and not string.find(',' .. cfg[4] .. ',', ',' .. mode .. ',', 1, true) then
@@ -56,37 +48,19 @@ local score = tonumber(arg)
 if asc then score = -score end
 local max = tonumber(MAX)
 local last = tonumber(cfg[5]) or 0
-local epoch = cfg[6] or '0'
-local record = not none and string.sub(wins, 1, 3) == 'all'
+local allfirst = string.sub(wins, 1, 3) == 'all'
 
 local olds, vals, news = {}, {}, {}
-local tail
 for k = 1, n do
   local z, h = KEYS[2 * k], KEYS[2 * k + 1]
   local old, v
   if none then
     old = tonumber(redis.call('ZSCORE', z, player))
   else
-    if k == 1 and record then
-      v = cfg[7]
-      if v then
-        local b = string.find(v, '|', 33, true)
-        if b then
-          local pre = '|' .. epoch .. '|'
-          if string.sub(v, b, b + #pre - 1) == pre then tail = string.sub(v, b + #pre - 1) end
-          v = string.sub(v, 1, b - 1)
-        end
-      end
+    if k == 1 and allfirst then
+      v = cfg[6] -- read with the settings: KEYS[1] is this hash
     else
-      if tail then
-        local t = '|' .. string.sub(z, -10) .. '='
-        local s = string.find(tail, t, 1, true)
-        if s then
-          local e = string.find(tail, '|', s + 1, true)
-          v = string.sub(tail, s + #t, (e or 0) - 1)
-        end
-      end
-      if not v then v = redis.call('HGET', h, player) end
+      v = redis.call('HGET', h, player)
     end
     if v then old = tonumber(string.sub(v, 33)) end
   end
@@ -107,7 +81,7 @@ if olds[1] then
 end
 
 local name = lowered_name(asc, none)
-local seq, prefix, lowtext
+local seq, prefix, lowtext, seqdone
 local function take_seq()
   if not seq then
     if last == 0 then
@@ -119,11 +93,9 @@ local function take_seq()
   end
   return seq
 end
-local changed = false
 for k = 1, n do
   local old, new = olds[k], news[k]
   if old ~= new then
-    changed = true
     local z, h = KEYS[2 * k], KEYS[2 * k + 1]
     local lowered = not old or new < old
     if none then
@@ -154,8 +126,13 @@ for k = 1, n do
       if old then redis.call('ZREM', z, string.sub(vals[k], 1, 16) .. player) end
       local text = arg
       if new ~= score or asc then text = num(new) end
-      vals[k] = prefix .. low .. text
-      if k > 1 or not record then redis.call('HSET', h, player, vals[k]) end
+      if k == 1 and allfirst then
+        -- the board's sequence goes with the all-time player
+        redis.call('HSET', h, player, prefix .. low .. text, '#seq', seq)
+        seqdone = true
+      else
+        redis.call('HSET', h, player, prefix .. low .. text)
+      end
     end
     local at = tonumber(ARGV[4 + k])
     if not old and at > 0 then
@@ -164,14 +141,7 @@ for k = 1, n do
     end
   end
 end
-if changed and record then
-  local parts = {vals[1], '|', epoch}
-  for k = 2, n do
-    parts[#parts + 1] = '|' .. string.sub(KEYS[2 * k], -10) .. '='
-    parts[#parts + 1] = vals[k]
-  end
-  redis.call('HSET', KEYS[1], player, table.concat(parts), '#seq', seq)
-elseif seq then
+if seq and not seqdone then
   redis.call('HSET', KEYS[1], '#seq', seq)
 end
 if #KEYS % 2 == 0 then
