@@ -88,13 +88,17 @@ func BenchmarkSubmitCost(b *testing.B) {
 	}
 	var rows []row
 	raw := "bench:raw"
-	fill(func(ctx context.Context, p string, sc int64) error { return rdb.ZAdd(ctx, raw, redis.Z{Score: float64(sc), Member: p}).Err() })
+	fill(func(ctx context.Context, p string, sc int64) error {
+		return rdb.ZAdd(ctx, raw, redis.Z{Score: float64(sc), Member: p}).Err()
+	})
 	rows = append(rows, row{"zincrby", "zincrby", func(ctx context.Context) error { return rdb.ZIncrBy(ctx, raw, 1, names[rand.IntN(players)]).Err() }})
 
 	floor := redis.NewScript(`redis.call('ZINCRBY', KEYS[1], 1, ARGV[1])
 return redis.call('ZREVRANK', KEYS[1], ARGV[1])`)
 	floorKey := "{bench}:floor"
-	fill(func(ctx context.Context, p string, sc int64) error { return rdb.ZAdd(ctx, floorKey, redis.Z{Score: float64(sc), Member: p}).Err() })
+	fill(func(ctx context.Context, p string, sc int64) error {
+		return rdb.ZAdd(ctx, floorKey, redis.Z{Score: float64(sc), Member: p}).Err()
+	})
 	rows = append(rows, row{"floor_zincrby_zrevrank", "evalsha", func(ctx context.Context) error {
 		return floor.Run(ctx, rdb, []string{floorKey}, names[rand.IntN(players)]).Err()
 	}})
