@@ -489,3 +489,38 @@ func TestWindowsChangeAndLateRequests(t *testing.T) {
 		}
 	})
 }
+
+// The new reads and the declaration are one command each: a page from a
+// rank or with data one EVALSHA_RO, friends with data one EVALSHA_RO, a
+// declaration one EVALSHA, a submit to a declared board one EVALSHA.
+func TestNewOperationsOneRoundTrip(t *testing.T) {
+	srv := redistest.StartServer(t)
+	rdb := srv.Client(t)
+	ctx := context.Background()
+	s := newStore(t, rdb, Config{})
+	w := WindowAt(PeriodMonth, lastMilli)
+	st := Settings{Order: OrderAsc, Ties: TiesNone, Windows: []Period{PeriodMonth}, Modes: []Mode{ModeSet}}
+	run := func() {
+		t.Helper()
+		declare(t, s, "one", st)
+		if _, err := s.Submit(ctx, Submission{Board: "one", Player: "ann", Score: 3, Mode: ModeSet, At: lastMilli, Data: json.RawMessage(`{"a":1}`)}); err != nil {
+			t.Fatal(err)
+		}
+		if p, err := s.Top(ctx, "one", w, 5, nil, FromRank(1), WithData()); err != nil || len(p.Entries) != 1 || string(p.Entries[0].Data) != `{"a":1}` {
+			t.Fatalf("%+v %v", p, err)
+		}
+		if _, err := s.Ranks(ctx, "one", w, []string{"ann", "bob"}, WithData()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run() // load the scripts
+	var rt roundTrips
+	rdb.AddHook(&rt)
+	before, _ := srv.Calls(ctx)
+	run()
+	after, _ := srv.Calls(ctx)
+	d := redistest.CallsDelta(before, after)
+	if n, cmds := rt.n.Load(), rt.cmds.Load(); n != 4 || cmds != 4 || d["evalsha"] != 2 || d["evalsha_ro"] != 2 {
+		t.Errorf("%d round trips, %d commands, commandstats %v: want 4, 4, 2 EVALSHA and 2 EVALSHA_RO", n, cmds, d)
+	}
+}
