@@ -28,11 +28,13 @@ import (
 // made by leaderboardSamples and checked here (TestLeaderboardSamples,
 // TestLeaderboardUnderEmulator), not by the ratelimit/revoke tests.
 const (
-	leaderboardFunction   = "LeaderboardFunction"
-	fileLeaderboardSubmit = "leaderboard-submit.json"
-	fileLeaderboardTop    = "leaderboard-top.json"
-	fileLeaderboardAround = "leaderboard-around.json"
-	fileLeaderboardDelete = "leaderboard-delete.json"
+	leaderboardFunction    = "LeaderboardFunction"
+	fileLeaderboardSubmit  = "leaderboard-submit.json"
+	fileLeaderboardTop     = "leaderboard-top.json"
+	fileLeaderboardAround  = "leaderboard-around.json"
+	fileLeaderboardDelete  = "leaderboard-delete.json"
+	fileLeaderboardDeclare = "leaderboard-settings.json"
+	fileLeaderboardRanks   = "leaderboard-ranks.json"
 
 	// sampleBoard is the board of the samples.
 	sampleBoard = "game1"
@@ -41,7 +43,7 @@ const (
 )
 
 // leaderboardFiles are the events of LeaderboardFunction.
-var leaderboardFiles = []string{fileLeaderboardAround, fileLeaderboardDelete, fileLeaderboardSubmit, fileLeaderboardTop}
+var leaderboardFiles = []string{fileLeaderboardAround, fileLeaderboardDelete, fileLeaderboardRanks, fileLeaderboardDeclare, fileLeaderboardSubmit, fileLeaderboardTop}
 
 // leaderboardTime is the request time of the leaderboard samples (API
 // Gateway's requestTimeEpoch, which picks the day and week windows). Like
@@ -55,7 +57,7 @@ var leaderboardTime = time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
 var playerToken = sampleToken{sub: "sample-player", jti: "sample-player-token", scopes: []string{"read", "write"}}
 
 // leaderboardResourceIDs are the API Gateway resource ids of the routes.
-var leaderboardResourceIDs = map[string]string{boards.RouteScores: "sc0r3s", boards.RouteBoard: "b0ard1", boards.RoutePlayer: "p1ay3r"}
+var leaderboardResourceIDs = map[string]string{boards.RouteScores: "sc0r3s", boards.RouteBoard: "b0ard1", boards.RoutePlayer: "p1ay3r", boards.RouteRanks: "rank5x"}
 
 // leaderboardEnv is what env.json gives LeaderboardFunction: Redis only,
 // every other variable at its default.
@@ -96,6 +98,10 @@ func leaderboardSamples(t testing.TB) map[string]any {
 		fileLeaderboardTop:    ev(fileLeaderboardTop, "GET", boards.RouteBoard, board, "period=week&limit=10", playerToken, ""),
 		fileLeaderboardAround: ev(fileLeaderboardAround, "GET", boards.RoutePlayer, player, "period=day&around=2", playerToken, ""),
 		fileLeaderboardDelete: ev(fileLeaderboardDelete, "DELETE", boards.RoutePlayer, player, "", adminToken, ""),
+		fileLeaderboardDeclare: ev(fileLeaderboardDeclare, "PUT", boards.RouteBoard, board, "", adminToken,
+			`{"order":"asc","windows":["all","month"],"ties":"none","modes":["best"]}`),
+		fileLeaderboardRanks: ev(fileLeaderboardRanks, "POST", boards.RouteRanks, board, "sort=rank", playerToken,
+			`{"players":["sample-player","ann","nobody"]}`),
 	}
 }
 
@@ -121,7 +127,7 @@ func TestLeaderboardSamples(t *testing.T) {
 				t.Fatalf("events/%s differs from what leaderboardSamples makes (%v); run: go test ./events -run TestLeaderboardSamples -update", name, err)
 			}
 			ev := proxySample(t, name)
-			if !slices.Contains([]string{boards.RouteScores, boards.RouteBoard, boards.RoutePlayer}, ev.Resource) {
+			if !slices.Contains([]string{boards.RouteScores, boards.RouteBoard, boards.RoutePlayer, boards.RouteRanks}, ev.Resource) {
 				t.Errorf("resource %q is not a route of the leaderboard function", ev.Resource)
 			}
 			id := proxyCaller(t, ev)
@@ -324,6 +330,49 @@ func TestLeaderboardUnderEmulator(t *testing.T) {
 				t.Errorf("a forbidden delete removed the player: %v", err)
 			}
 		},
+	}
+
+	cases[fileLeaderboardDeclare] = func(t *testing.T, s *boardStack) {
+		var got boards.SettingsResponse
+		jsonBody(t, s.call(t, readSample(t, fileLeaderboardDeclare)), 200, apigw.JSONContentType, &got)
+		if got.Board != sampleBoard || got.Order != "asc" || got.Ties != "none" || strings.Join(got.Windows, ",") != "all,month" || strings.Join(got.Modes, ",") != "best" || !got.Declared {
+			t.Errorf("leaderboard-settings = %+v", got)
+		}
+		// lowest wins, best keeps the lower, only the declared windows
+		for _, sub := range []struct {
+			player string
+			score  int64
+		}{{"ann", 70}, {"bob", 60}, {"bob", 65}} {
+			if _, err := s.store.Submit(ctx, leaderboard.Submission{Board: sampleBoard, Player: sub.player, Score: sub.score, Mode: leaderboard.ModeBest, At: leaderboardTime}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		month := leaderboard.WindowAt(leaderboard.PeriodMonth, leaderboardTime)
+		if p, err := s.store.Top(ctx, sampleBoard, month, 10, nil); err != nil || len(p.Entries) != 2 || p.Entries[0].Player != "bob" || p.Entries[0].Score != 60 {
+			t.Errorf("month window %+v, %v", p, err)
+		}
+		if p, _ := s.store.Top(ctx, sampleBoard, day, 10, nil); len(p.Entries) != 0 {
+			t.Errorf("an undeclared window was written: %+v", p)
+		}
+		// The same declaration again is fine; another order now has players against it.
+		jsonBody(t, s.call(t, readSample(t, fileLeaderboardDeclare)), 200, apigw.JSONContentType, &got)
+		ev := proxySample(t, fileLeaderboardDeclare)
+		ev.Body = `{"order":"desc","windows":["all","month"],"ties":"none"}`
+		b, err := json.Marshal(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		problem(t, s.call(t, b), apigw.TypeConflict)
+	}
+	cases[fileLeaderboardRanks] = func(t *testing.T, s *boardStack) {
+		s.seed(t, map[string]int64{"ann": 300, "bob": 200, "sample-player": 250})
+		var got boards.RanksResponse
+		jsonBody(t, s.call(t, readSample(t, fileLeaderboardRanks)), 200, apigw.JSONContentType, &got)
+		b, _ := json.Marshal(got.Players)
+		want := `[{"player":"ann","rank":1,"score":300,"percentile":100},{"player":"sample-player","rank":2,"score":250,"percentile":66.66},{"player":"nobody","rank":null,"score":null,"percentile":null}]`
+		if got.Board != sampleBoard || got.Period != "all" || got.Total != 3 || string(b) != want {
+			t.Errorf("leaderboard-ranks = %+v %s\nwant %s", got, b, want)
+		}
 	}
 
 	for _, name := range leaderboardFiles {

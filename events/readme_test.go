@@ -226,10 +226,10 @@ func matchDocumentedResponse(t *testing.T, file string, resp events.APIGatewayPr
 }
 
 // The leaderboard answers events/README.md shows, in its order, on one
-// fresh Redis: submit, top, around, delete.
+// fresh Redis: submit, top, around, ranks, delete, settings.
 func TestLeaderboardDocumentedAnswers(t *testing.T) {
 	s := newBoardStack(t, rietest.Build(t, "leaderboard"))
-	for _, file := range []string{fileLeaderboardSubmit, fileLeaderboardTop, fileLeaderboardAround, fileLeaderboardDelete} {
+	for _, file := range []string{fileLeaderboardSubmit, fileLeaderboardTop, fileLeaderboardAround, fileLeaderboardRanks, fileLeaderboardDelete, fileLeaderboardDeclare} {
 		matchDocumentedResponse(t, file, s.call(t, readSample(t, file)))
 	}
 }

@@ -43,6 +43,7 @@ var commands = []command{
 	{"serve", "[--addr 127.0.0.1:3000] [--worker-interval 2s]", "run the API locally: the deployed functions behind a local API Gateway, and the job worker", runServe},
 	{"token", "--sub SUB [--scope S]... [--ttl 15m] [--iss ISS] [--aud AUD]... [--secret-env JWT_SECRET]", "print a development token (HS256)", runToken},
 	{"doctor", "[--url redis://host:6379] [--timeout 20s]", "check the Redis the functions use (REDIS_* variables): version, eviction policy, memory, cluster, scripting, clock", runDoctor},
+	{"board", "<board> [--order desc|asc] [--windows all,day,week,month] [--ties earliest|none] [--modes best,increment,set] [--url URL]", "print a leaderboard's settings, or declare them (a flag not given keeps its value)", runBoard},
 	{"queue", "books|dead|redrive|purge-dead|status ...", "inspect a job queue's books and job records; list, redrive and purge dead letters ('lambdis queue -h')", runQueue},
 	{"bench", "[--url redis://host:6379] [--callers 50] [--duration 3s] [--only a,b,...] [--json]", "benchmark a Redis with Lambdis's own operations (decision, session, enqueue, leaderboard, cache, lock, idempotency), each beside a raw-command baseline from the same run", runBench},
 }
@@ -50,7 +51,7 @@ var commands = []command{
 // quietRedis names the commands that report every Redis error in their own
 // output: for them go-redis's own log lines (a failed dial, printed again on
 // each retry) are noise.
-var quietRedis = map[string]bool{"doctor": true, "queue": true, "bench": true}
+var quietRedis = map[string]bool{"doctor": true, "queue": true, "bench": true, "board": true}
 
 func main() {
 	args := os.Args[1:]

@@ -72,6 +72,9 @@ var Functions = []Spec{
 		{"GET", "/leaderboards/{board}"},
 		{"GET", "/leaderboards/{board}/players/{player}"},
 		{"DELETE", "/leaderboards/{board}/players/{player}"},
+		{"PUT", "/leaderboards/{board}"},
+		{"GET", "/leaderboards/{board}/settings"},
+		{"POST", "/leaderboards/{board}/ranks"},
 	}},
 }
 

@@ -13,8 +13,13 @@ const MaxCursorLen = 512
 // prefixLen is the length of the tie-break prefix of a sorted-set member.
 const prefixLen = 16
 
-// cursorVersion starts every encoded cursor.
-const cursorVersion = "1"
+// cursorVersion starts every encoded cursor of a window whose members carry
+// the tie-break prefix; cursorVersionNoTies those of a window without
+// (ties=none, whose member is the player id).
+const (
+	cursorVersion       = "1"
+	cursorVersionNoTies = "2"
+)
 
 // Cursor continues a walk over a board's window after its last entry. A
 // walk pages by place, not by offset: the next page starts right after the
@@ -29,16 +34,23 @@ type Cursor struct {
 	// Walk is where the walk began: the seq of the window's latest
 	// lowering then (0 if none); players lowered after it are left out.
 	Walk int64
-	// Score and Member are the last entry's score and sorted-set member
-	// (its tie-break prefix followed by the player).
+	// Score and Member are the last entry's sorted-set score (the score,
+	// negated on lowest-wins boards) and member (its tie-break prefix
+	// followed by the player, or the player when NoTies).
 	Score  int64
 	Member string
+	// NoTies: the window has no tie-break (ties=none).
+	NoTies bool
 }
 
 // String encodes the cursor (unpadded base64url).
 func (c Cursor) String() string {
+	v := cursorVersion
+	if c.NoTies {
+		v = cursorVersionNoTies
+	}
 	raw := strings.Join([]string{
-		cursorVersion, c.Board, string(c.Window.Period), c.Window.ID,
+		v, c.Board, string(c.Window.Period), c.Window.ID,
 		strconv.FormatInt(c.Walk, 10), strconv.FormatInt(c.Score, 10), c.Member,
 	}, "\n")
 	return base64.RawURLEncoding.EncodeToString([]byte(raw))
@@ -57,10 +69,10 @@ func ParseCursor(s string) (Cursor, error) {
 		return bad("not a cursor this API made")
 	}
 	parts := strings.Split(string(raw), "\n")
-	if len(parts) != 7 || parts[0] != cursorVersion {
+	if len(parts) != 7 || (parts[0] != cursorVersion && parts[0] != cursorVersionNoTies) {
 		return bad("not a cursor this API made")
 	}
-	c := Cursor{Board: parts[1], Member: parts[6]}
+	c := Cursor{Board: parts[1], Member: parts[6], NoTies: parts[0] == cursorVersionNoTies}
 	if ValidateBoard(c.Board) != nil {
 		return bad("bad board")
 	}
@@ -77,7 +89,8 @@ func ParseCursor(s string) (Cursor, error) {
 	if c.Score, err = strconv.ParseInt(parts[5], 10, 64); err != nil || ValidateScore(c.Score) != nil || strconv.FormatInt(c.Score, 10) != parts[5] {
 		return bad("bad score")
 	}
-	if len(c.Member) <= prefixLen || !digits(c.Member[:prefixLen]) || ValidatePlayer(c.Member[prefixLen:]) != nil {
+	if c.NoTies && ValidatePlayer(c.Member) != nil ||
+		!c.NoTies && (len(c.Member) <= prefixLen || !digits(c.Member[:prefixLen]) || ValidatePlayer(c.Member[prefixLen:]) != nil) {
 		return bad("bad member")
 	}
 	return c, nil
@@ -85,6 +98,9 @@ func ParseCursor(s string) (Cursor, error) {
 
 // Player is the player of the cursor's last entry.
 func (c Cursor) Player() string {
+	if c.NoTies {
+		return c.Member
+	}
 	if len(c.Member) <= prefixLen {
 		return ""
 	}

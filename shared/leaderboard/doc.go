@@ -3,6 +3,25 @@
 // all-time, daily and weekly windows written together, stable paging and
 // neighbours, each operation one round trip.
 //
+// # Settings
+//
+// A board may be declared (Store.SetSettings; Settings): highest or lowest
+// score wins (Order), which windows a submission writes (all-time, day, ISO
+// week, calendar month), whether equal scores are listed earliest achiever
+// first or by player id (Ties), and the modes it accepts. An undeclared
+// board has DefaultSettings: everything below describes it. Settings live
+// in the board hash (the all-time players hash, fields '#order', '#ties',
+// '#windows', '#modes'), which the submit script reads in its own call. A
+// lowest-wins board stores negated scores and a board without a tie-break
+// stores the player id as the member; each window's "#lowered" member is
+// named after its layout ("#lowered:asc", ":none", ":asc:none"), so reads
+// need no settings, and the order and the tie rule cannot change while the
+// board has players (ErrConflict). Player data (a JSON object of at most
+// MaxDataLen bytes) is kept per board in <board>:data, returned with
+// WithData and deleted with the player. Ranks answers several players in
+// one call; Percentile is defined there. docs/leaderboards.md has the
+// layouts and what a submit costs.
+//
 // # Keys
 //
 // A board (e.g. "game1") is the hash tag of all its keys, so every script
@@ -11,9 +30,12 @@
 //	lambdis:lb:{game1}:all               the all-time window (never expires)
 //	lambdis:lb:{game1}:d:2026-11-26      one UTC day
 //	lambdis:lb:{game1}:w:2026-W48        one ISO 8601 week, UTC
+//	lambdis:lb:{game1}:m:2026-11         one calendar month, UTC
 //	<each of the above>:players          the window's players hash (the
-//	                                     all-time one also holds the
+//	                                     all-time one, the board hash, also
+//	                                     holds the settings and the
 //	                                     board's write sequence, #seq)
+//	lambdis:lb:{game1}:data              player data
 //
 // A window's sorted set also holds the member "#lowered", scored seq * 2^53
 // with seq that of the window's latest lowering (a score going down, a
@@ -33,9 +55,8 @@
 // The tie-break is not squeezed into the score: it is the member. A member
 // is a 16-digit prefix followed by the player id, and the prefix is
 // 2^53 − seq, zero-padded, where seq is the board's write sequence at the
-// moment the player reached the score (Redis TIME in microseconds, or the
-// previous seq + 1 if the clock has not moved past it; exact below 2^53,
-// about the year 2255). Redis orders equal scores by member bytes, and a
+// moment the player reached the score (the previous seq + 1; a new board
+// starts from Redis TIME in microseconds; exact below 2^53). Redis orders equal scores by member bytes, and a
 // descending walk lists the larger prefix, the smaller seq, first: among
 // equal scores the player who reached the score first is listed first. Two
 // players never share a seq, so the order is total. Each window's players

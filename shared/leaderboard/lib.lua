@@ -73,10 +73,62 @@ local function rank_at(z, pos, s, prev_s, prev_rank)
   return pos + 1
 end
 
--- lowered returns the seq of the board's latest lowering (0 = never) and
--- the position of its first player (1 when LOWERED is in the set, else 0).
-local function lowered(z)
-  local v = redis.call('ZSCORE', z, LOWERED)
-  if not v then return 0, 0 end
-  return tonumber(v) / BASE, 1
+-- The layout of a window is told by the name of its LOWERED member, which
+-- every window with a player holds (joining is a lowering), so a reader needs
+-- no settings: '#lowered' (desc, earliest first: the default), with ':asc'
+-- when lowest wins (scores are stored negated, so every read below stays a
+-- descending walk) and ':none' when ties are not broken (the member is the
+-- player id itself; the players hash maps a player to its 16-digit lowered
+-- seq only). A board's order and tie rule are fixed while it has players.
+local function lowered_name(asc, none)
+  local n = LOWERED
+  if asc then n = n .. ':asc' end
+  if none then n = n .. ':none' end
+  return n
+end
+
+-- head reads a window's first member: it returns the LOWERED member's name
+-- (LOWERED when the window has none), the seq of the window's latest
+-- lowering (0 = never), the position of its first player (1 when LOWERED
+-- is there, else 0) and whether ties are unbroken (':none').
+local function head(z)
+  local r = redis.call('ZREVRANGE', z, 0, 0, 'WITHSCORES')
+  local m = r[1]
+  if m and string.byte(m, 1) == 35 then -- '#'
+    return m, tonumber(r[2]) / BASE, 1, string.find(m, ':none', 1, true) ~= nil
+  end
+  return LOWERED, 0, 0, false
+end
+
+-- member returns the sorted-set member of a player from its players-hash
+-- value v (nil when the player is not on the window).
+local function member_of(none, player, v)
+  if not v then return nil end
+  if none then return player end
+  return string.sub(v, 1, 16) .. player
+end
+
+-- player_of returns the player of a sorted-set member.
+local function player_of(none, m)
+  if none then return m end
+  return string.sub(m, 17)
+end
+
+-- low_of returns a player's lowered seq from its players-hash value.
+local function low_of(none, v)
+  if none then return tonumber(v) end
+  return tonumber(string.sub(v, 17, 32))
+end
+
+-- with_data fills the data slot (every fourth value after the first skip
+-- values of out) of each listed player from the data hash d with one HMGET,
+-- when wanted; it returns out.
+local function with_data(out, players, d, wanted, skip)
+  if not wanted or #players == 0 then return out end
+  skip = skip or 3
+  local vals = redis.call('HMGET', d, unpack(players))
+  for i = 1, #players do
+    out[skip + 4 * i] = vals[i]
+  end
+  return out
 end

@@ -1,6 +1,8 @@
 package leaderboard
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 )
@@ -20,6 +22,13 @@ const (
 	MaxLimit = 100
 	// MaxAround bounds the neighbours Around lists on each side.
 	MaxAround = 50
+	// MaxRanks bounds the players of one Ranks call.
+	MaxRanks = 100
+	// MaxFromRank bounds FromRank.
+	MaxFromRank = 1_000_000_000
+	// MaxDataLen bounds a player's data, a JSON object, in bytes (as
+	// stored: without insignificant whitespace).
+	MaxDataLen = 1024
 )
 
 // Errors of the store; every error wraps one of them or is a Redis error.
@@ -33,7 +42,30 @@ var (
 	// ErrScoreRange: the submission would take a score beyond MaxScore (an
 	// increment); nothing was written to any window.
 	ErrScoreRange = errors.New("score out of range")
+	// ErrModeNotAccepted: the board's settings do not accept the
+	// submission's mode; nothing was written.
+	ErrModeNotAccepted = errors.New("mode not accepted by the board")
 )
+
+// CompactData validates a player's data and returns it as stored: a JSON
+// object with insignificant whitespace removed, at most MaxDataLen bytes.
+// Empty data is "" (nothing to store).
+func CompactData(data json.RawMessage) (string, error) {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return "", nil
+	}
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, data); err != nil {
+		return "", fmt.Errorf("leaderboard: data: %w: not JSON", ErrInvalid)
+	}
+	if buf.Len() == 0 || buf.Bytes()[0] != '{' {
+		return "", fmt.Errorf("leaderboard: data: %w: want a JSON object", ErrInvalid)
+	}
+	if buf.Len() > MaxDataLen {
+		return "", fmt.Errorf("leaderboard: data: %w: %d bytes, the limit is %d", ErrInvalid, buf.Len(), MaxDataLen)
+	}
+	return buf.String(), nil
+}
 
 // ValidateBoard checks a board name: 1 to MaxBoardLen bytes of A-Z, a-z,
 // 0-9, '_' and '-'. The name is the hash tag of the board's keys.

@@ -16,27 +16,34 @@ const (
 	PeriodAll  Period = "all"
 	PeriodDay  Period = "day"
 	PeriodWeek Period = "week"
+	// PeriodMonth is a calendar month, UTC.
+	PeriodMonth Period = "month"
 )
 
-// Periods are the periods every submission updates, in the order the
-// submit script takes their windows (all-time first).
+// Periods are the windows a board has by default (undeclared boards):
+// all-time, day and week.
 var Periods = []Period{PeriodAll, PeriodDay, PeriodWeek}
+
+// AllPeriods are every period a board may declare, in the order the scripts
+// take their windows.
+var AllPeriods = []Period{PeriodAll, PeriodDay, PeriodWeek, PeriodMonth}
 
 // ParsePeriod returns the Period named s.
 func ParsePeriod(s string) (Period, error) {
 	switch p := Period(s); p {
-	case PeriodAll, PeriodDay, PeriodWeek:
+	case PeriodAll, PeriodDay, PeriodWeek, PeriodMonth:
 		return p, nil
 	}
-	return "", fmt.Errorf("leaderboard: period %q: %w: want all, day or week", s, ErrInvalid)
+	return "", fmt.Errorf("leaderboard: period %q: %w: want all, day, week or month", s, ErrInvalid)
 }
 
-// Window is one board's stretch of time: all time, one UTC day or one ISO
-// week. Each window of a board is a sorted set of its own.
+// Window is one board's stretch of time: all time, one UTC day, one ISO
+// week or one calendar month (UTC). Each window of a board is a sorted set of its own.
 type Window struct {
 	Period Period
 	// ID names the window within its period: "all", a date such as
-	// "2026-11-26", or an ISO week such as "2026-W48".
+	// "2026-11-26", an ISO week such as "2026-W48", or a month such as
+	// "2026-11".
 	ID string
 	// Start and End bound the period, [Start, End) in UTC; zero for the
 	// all-time window.
@@ -55,6 +62,9 @@ func WindowAt(p Period, t time.Time) Window {
 		day := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
 		start := day.AddDate(0, 0, -((int(day.Weekday()) + 6) % 7)) // back to Monday
 		return Window{Period: p, ID: fmt.Sprintf("%04d-W%02d", y, w), Start: start, End: start.AddDate(0, 0, 7)}
+	case PeriodMonth:
+		start := time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)
+		return Window{Period: p, ID: start.Format("2006-01"), Start: start, End: start.AddDate(0, 1, 0)}
 	default:
 		return Window{Period: PeriodAll, ID: string(PeriodAll)}
 	}
@@ -94,6 +104,12 @@ func ParseWindowID(p Period, id string) (Window, error) {
 			return Window{}, bad("an ISO week that exists")
 		}
 		return b, nil
+	case PeriodMonth:
+		t, err := time.Parse("2006-01", id)
+		if err != nil || t.Format("2006-01") != id {
+			return Window{}, bad("a month such as 2026-11")
+		}
+		return WindowAt(p, t), nil
 	}
 	return Window{}, fmt.Errorf("leaderboard: period %q: %w", p, ErrInvalid)
 }
@@ -123,6 +139,8 @@ func (b Window) suffix() string {
 		return "d:" + b.ID
 	case PeriodWeek:
 		return "w:" + b.ID
+	case PeriodMonth:
+		return "m:" + b.ID
 	}
 	return "all"
 }

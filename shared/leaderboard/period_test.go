@@ -29,6 +29,23 @@ func TestWindowAt(t *testing.T) {
 			t.Errorf("%v: week %+v, want %s from %s to %s", c.at, w, c.wk, c.wkStart, c.wkEndDay)
 		}
 	}
+	for _, c := range []struct {
+		at             time.Time
+		id, start, end string
+	}{
+		{time.Date(2026, 11, 30, 23, 59, 59, 999e6, time.UTC), "2026-11", "2026-11-01", "2026-12-01"},
+		{time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), "2026-12", "2026-12-01", "2027-01-01"},
+		{time.Date(2028, 2, 29, 12, 0, 0, 0, time.UTC), "2028-02", "2028-02-01", "2028-03-01"},
+		{time.Date(2027, 1, 1, 0, 30, 0, 0, time.FixedZone("CET", 3600)), "2026-12", "2026-12-01", "2027-01-01"},
+	} {
+		m := WindowAt(PeriodMonth, c.at)
+		if m.ID != c.id || m.Start.Format(time.DateOnly) != c.start || m.End.Format(time.DateOnly) != c.end || m.suffix() != "m:"+c.id {
+			t.Errorf("%v: month %+v, want %s from %s to %s", c.at, m, c.id, c.start, c.end)
+		}
+		if back, err := ParseWindowID(PeriodMonth, m.ID); err != nil || back != m {
+			t.Errorf("month %s back as %+v, %v", m.ID, back, err)
+		}
+	}
 	if a := WindowAt(PeriodAll, time.Now()); a.ID != "all" || !a.ExpireAt(time.Hour).IsZero() {
 		t.Errorf("all-time window %+v", a)
 	}
@@ -67,7 +84,8 @@ func TestParseWindowIDRejects(t *testing.T) {
 		{PeriodAll, ""}, {PeriodAll, "2026"}, {PeriodDay, "all"}, {PeriodDay, "2026-02-30"},
 		{PeriodDay, "2026-1-05"}, {PeriodDay, "2026-01-05 "}, {PeriodDay, "+026-01-05"},
 		{PeriodWeek, "2026-W00"}, {PeriodWeek, "2026-W54"}, {PeriodWeek, "2027-W53"}, {PeriodWeek, "2026-w48"},
-		{PeriodWeek, "2026W48"}, {PeriodWeek, "2026-W+8"}, {PeriodWeek, "2026-11-26"}, {Period("month"), "2026-11"},
+		{PeriodWeek, "2026W48"}, {PeriodWeek, "2026-W+8"}, {PeriodWeek, "2026-11-26"}, {Period("year"), "2026"},
+		{PeriodMonth, "2026-13"}, {PeriodMonth, "2026-1"}, {PeriodMonth, "2026-11-01"}, {PeriodMonth, "2026-W48"},
 	} {
 		if w, err := ParseWindowID(c.p, c.id); err == nil {
 			t.Errorf("%s %q parsed as %+v", c.p, c.id, w)
@@ -76,7 +94,7 @@ func TestParseWindowIDRejects(t *testing.T) {
 	if _, err := ParseWindowID(PeriodWeek, "2026-W53"); err != nil {
 		t.Errorf("2026-W53 exists: %v", err)
 	}
-	for _, s := range []string{"", "ALL", "days", "month"} {
+	for _, s := range []string{"", "ALL", "days", "months", "year"} {
 		if _, err := ParsePeriod(s); err == nil {
 			t.Errorf("period %q accepted", s)
 		}

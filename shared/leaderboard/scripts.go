@@ -14,13 +14,22 @@ var (
 	submitLua string
 	//go:embed top.lua
 	topLua string
+	//go:embed range.lua
+	rangeLua string
 	//go:embed around.lua
 	aroundLua string
+	//go:embed ranks.lua
+	ranksLua string
 	//go:embed delete.lua
 	deleteLua string
+	//go:embed settings.lua
+	settingsLua string
 
-	submitScript = redis.NewScript(libLua + "\n" + submitLua)
-	topScript    = redis.NewScript(libLua + "\n" + topLua)
-	aroundScript = redis.NewScript(libLua + "\n" + aroundLua)
-	deleteScript = redis.NewScript(libLua + "\n" + deleteLua)
+	submitScript   = redis.NewScript(libLua + "\n" + submitLua)
+	topScript      = redis.NewScript(libLua + "\n" + topLua)
+	rangeScript    = redis.NewScript(libLua + "\n" + rangeLua)
+	aroundScript   = redis.NewScript(libLua + "\n" + aroundLua)
+	ranksScript    = redis.NewScript(libLua + "\n" + ranksLua)
+	deleteScript   = redis.NewScript(libLua + "\n" + deleteLua)
+	settingsScript = redis.NewScript(libLua + "\n" + settingsLua)
 )

@@ -54,5 +54,8 @@ func (s *Server) routes(ctx context.Context) ([]Route, error) {
 		{http.MethodGet, "/leaderboards/{board}", Authorized, leaderboard.Handle},
 		{http.MethodGet, "/leaderboards/{board}/players/{player}", Authorized, leaderboard.Handle},
 		{http.MethodDelete, "/leaderboards/{board}/players/{player}", Authorized, leaderboard.Handle},
+		{http.MethodPut, "/leaderboards/{board}", Authorized, leaderboard.Handle},
+		{http.MethodGet, "/leaderboards/{board}/settings", Authorized, leaderboard.Handle},
+		{http.MethodPost, "/leaderboards/{board}/ranks", Authorized, leaderboard.Handle},
 	}, nil
 }

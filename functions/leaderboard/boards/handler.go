@@ -2,6 +2,7 @@ package boards
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,14 +17,17 @@ import (
 
 // The routes of the function, as the API defines them.
 const (
-	RouteScores = "/leaderboards/{board}/scores"
-	RouteBoard  = "/leaderboards/{board}"
-	RoutePlayer = "/leaderboards/{board}/players/{player}"
+	RouteScores   = "/leaderboards/{board}/scores"
+	RouteBoard    = "/leaderboards/{board}"
+	RoutePlayer   = "/leaderboards/{board}/players/{player}"
+	RouteSettings = "/leaderboards/{board}/settings"
+	RouteRanks    = "/leaderboards/{board}/ranks"
 )
 
 // Default scopes.
 const (
-	// DefaultAdminScope may delete players and submit for anyone.
+	// DefaultAdminScope may declare boards, read their settings, delete
+	// players and submit for anyone.
 	DefaultAdminScope = "admin"
 	// DefaultSubmitScope may submit scores for any player (game servers).
 	DefaultSubmitScope = "leaderboard:submit"
@@ -31,9 +35,12 @@ const (
 
 type store interface {
 	Submit(ctx context.Context, sub leaderboard.Submission) (leaderboard.Result, error)
-	Top(ctx context.Context, board string, w leaderboard.Window, limit int, after *leaderboard.Cursor) (leaderboard.Page, error)
-	Around(ctx context.Context, board, player string, w leaderboard.Window, n int) (leaderboard.Standing, error)
+	Top(ctx context.Context, board string, w leaderboard.Window, limit int, after *leaderboard.Cursor, opts ...leaderboard.ReadOption) (leaderboard.Page, error)
+	Around(ctx context.Context, board, player string, w leaderboard.Window, n int, opts ...leaderboard.ReadOption) (leaderboard.Standing, error)
+	Ranks(ctx context.Context, board string, w leaderboard.Window, players []string, opts ...leaderboard.ReadOption) (leaderboard.RankList, error)
 	Delete(ctx context.Context, board, player string, at time.Time) ([]leaderboard.Window, error)
+	Settings(ctx context.Context, board string) (leaderboard.Settings, error)
+	SetSettings(ctx context.Context, board string, st leaderboard.Settings, at time.Time) (leaderboard.Settings, error)
 }
 
 // Handler serves the leaderboard routes.
@@ -57,11 +64,15 @@ func (h *Handler) retention() time.Duration {
 	return h.Retention
 }
 
-// SubmitResponse answers a submission: the player's all-time standing.
+// SubmitResponse answers a submission: the player's standing on the
+// board's first declared window (all-time by default).
 type SubmitResponse struct {
 	Player string `json:"player"`
 	Score  int64  `json:"score"`
 	Rank   int64  `json:"rank"`
+	// Period and Window name the window of Score and Rank.
+	Period string `json:"period"`
+	Window string `json:"window"`
 	// PreviousRank is null when the player was not on the board before.
 	PreviousRank *int64 `json:"previous_rank"`
 }
@@ -71,6 +82,8 @@ type Entry struct {
 	Rank   int64  `json:"rank"`
 	Player string `json:"player"`
 	Score  int64  `json:"score"`
+	// Data is the player's data (with_data=true, when it has some).
+	Data json.RawMessage `json:"data,omitempty"`
 }
 
 // TopResponse answers GET /leaderboards/{board}.
@@ -80,6 +93,8 @@ type TopResponse struct {
 	// Window is "all", the date ("2026-11-26") or the ISO week ("2026-W48").
 	Window  string  `json:"window"`
 	Entries []Entry `json:"entries"`
+	// Total is the number of players on the window.
+	Total int64 `json:"total"`
 	// NextCursor continues the walk; absent on the last page.
 	NextCursor string `json:"next_cursor,omitempty"`
 }
@@ -92,6 +107,11 @@ type PlayerResponse struct {
 	Player string `json:"player"`
 	Score  int64  `json:"score"`
 	Rank   int64  `json:"rank"`
+	// Total is the number of players on the window; Percentile the share
+	// of them the player ranks at or above (leaderboard.Percentile).
+	Total      int64           `json:"total"`
+	Percentile float64         `json:"percentile"`
+	Data       json.RawMessage `json:"data,omitempty"`
 	// Above are the neighbours placed above, best first; Below those
 	// placed below, nearest first.
 	Above []Entry `json:"above"`
@@ -120,9 +140,13 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest)
 	case RouteScores:
 		allow = "POST"
 	case RouteBoard:
-		allow = "GET"
+		allow = "GET, PUT"
 	case RoutePlayer:
 		allow = "DELETE, GET"
+	case RouteSettings:
+		allow = "GET"
+	case RouteRanks:
+		allow = "POST"
 	default:
 		return apigw.WithRateLimitHeaders(req, apigw.ProblemResponse(apigw.TypeNotFound.New("No such route."))), nil
 	}
@@ -136,6 +160,12 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest)
 		resp = h.player(ctx, log, req)
 	case req.Resource == RoutePlayer && req.HTTPMethod == "DELETE":
 		resp = h.remove(ctx, log, req)
+	case req.Resource == RouteBoard && req.HTTPMethod == "PUT":
+		resp = h.putSettings(ctx, log, req)
+	case req.Resource == RouteSettings && req.HTTPMethod == "GET":
+		resp = h.getSettings(ctx, log, req)
+	case req.Resource == RouteRanks && req.HTTPMethod == "POST":
+		resp = h.ranks(ctx, log, req)
 	default:
 		resp = apigw.ProblemResponse(apigw.TypeMethodNotAllowed.New("Use " + strings.ReplaceAll(allow, ", ", " or ") + "."))
 		resp.Headers["Allow"] = allow
@@ -170,12 +200,14 @@ func (h *Handler) submit(ctx context.Context, log *slog.Logger, req events.APIGa
 	switch {
 	case errors.Is(err, leaderboard.ErrScoreRange):
 		return (&inputError{pointer: "/score", detail: fmt.Sprintf(`The field "score" would take the player's total beyond ±%d; nothing was written.`, leaderboard.MaxScore)}).response()
+	case errors.Is(err, leaderboard.ErrModeNotAccepted):
+		return (&inputError{pointer: "/mode", detail: `The board does not accept this "mode" (see GET /leaderboards/{board}/settings); nothing was written.`}).response()
 	case err != nil:
 		log.Error("leaderboard: submit failed", "error", err.Error(), "board", board, "player", sub.Player)
 		return apigw.ProblemResponse(apigw.TypeStoreUnavailable.New("The store did not confirm the submission; it may or may not have been applied."))
 	}
 	log.Debug("score submitted", "board", board, "player", sub.Player, "mode", string(sub.Mode), "score", res.Score, "rank", res.Rank)
-	out := SubmitResponse{Player: res.Player, Score: res.Score, Rank: res.Rank}
+	out := SubmitResponse{Player: res.Player, Score: res.Score, Rank: res.Rank, Period: string(res.Window.Period), Window: res.Window.ID}
 	if res.PreviousRank > 0 {
 		out.PreviousRank = &res.PreviousRank
 	}
@@ -196,7 +228,7 @@ func (h *Handler) top(ctx context.Context, log *slog.Logger, req events.APIGatew
 	}
 	sctx, cancel := h.storeContext(ctx)
 	defer cancel()
-	page, err := h.Store.Top(sctx, board, q.window, q.limit, q.cursor)
+	page, err := h.Store.Top(sctx, board, q.window, q.limit, q.cursor, q.opts()...)
 	if errors.Is(err, leaderboard.ErrInvalid) { // parseTopQuery checks the same; kept for safety
 		return apigw.BadRequest("The query parameters do not name a page of this board.")
 	}
@@ -204,7 +236,7 @@ func (h *Handler) top(ctx context.Context, log *slog.Logger, req events.APIGatew
 		log.Error("leaderboard: top failed", "error", err.Error(), "board", board)
 		return apigw.StoreUnavailable()
 	}
-	out := TopResponse{Board: board, Period: string(page.Window.Period), Window: page.Window.ID, Entries: entries(page.Entries)}
+	out := TopResponse{Board: board, Period: string(page.Window.Period), Window: page.Window.ID, Entries: entries(page.Entries), Total: page.Total}
 	if page.Next != nil {
 		out.NextCursor = page.Next.String()
 	}
@@ -219,13 +251,17 @@ func (h *Handler) player(ctx context.Context, log *slog.Logger, req events.APIGa
 	if err := noBody(req); err != nil {
 		return clientError(err)
 	}
-	w, around, err := parsePlayerQuery(req, h.requestTime(req), h.retention())
+	w, around, withData, err := parsePlayerQuery(req, h.requestTime(req), h.retention())
 	if err != nil {
 		return clientError(err)
 	}
 	sctx, cancel := h.storeContext(ctx)
 	defer cancel()
-	st, err := h.Store.Around(sctx, board, player, w, around)
+	var opts []leaderboard.ReadOption
+	if withData {
+		opts = append(opts, leaderboard.WithData())
+	}
+	st, err := h.Store.Around(sctx, board, player, w, around, opts...)
 	switch {
 	case errors.Is(err, leaderboard.ErrNotFound):
 		if w.Period == leaderboard.PeriodAll {
@@ -239,6 +275,7 @@ func (h *Handler) player(ctx context.Context, log *slog.Logger, req events.APIGa
 	return apigw.JSON(200, PlayerResponse{
 		Board: board, Period: string(w.Period), Window: w.ID,
 		Player: st.Player, Score: st.Score, Rank: st.Rank,
+		Total: st.Total, Percentile: st.Percentile, Data: st.Data,
 		Above: entries(st.Above), Below: entries(st.Below),
 	})
 }
@@ -304,7 +341,7 @@ func clientError(err error) events.APIGatewayProxyResponse {
 func entries(es []leaderboard.Entry) []Entry {
 	out := make([]Entry, len(es))
 	for i, e := range es {
-		out[i] = Entry{Rank: e.Rank, Player: e.Player, Score: e.Score}
+		out[i] = Entry{Rank: e.Rank, Player: e.Player, Score: e.Score, Data: e.Data}
 	}
 	return out
 }

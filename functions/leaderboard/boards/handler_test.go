@@ -211,6 +211,16 @@ func TestBadInputWritesNothing(t *testing.T) {
 		get := func(player, q string) func() (int, map[string]any) {
 			return func() (int, map[string]any) { return f.do(t, playerReq("GET", "g", player, q, alice, lastMilli)) }
 		}
+		ranks := func(board, q, body string) func() (int, map[string]any) {
+			return func() (int, map[string]any) {
+				return f.do(t, request("POST", RouteRanks, map[string]string{"board": board}, q, body, alice, lastMilli))
+			}
+		}
+		put := func(board, body string) func() (int, map[string]any) {
+			return func() (int, map[string]any) {
+				return f.do(t, request("PUT", RouteBoard, map[string]string{"board": board}, "", body, root, lastMilli))
+			}
+		}
 		cases := []tc{
 			{"board with a brace", 400, apigw.TypeBadRequest, post("a{b}", bad("1"))},
 			{"board with a colon", 400, apigw.TypeBadRequest, post("a:b", bad("1"))},
@@ -256,7 +266,7 @@ func TestBadInputWritesNothing(t *testing.T) {
 			{"cursor of another board", 400, apigw.TypeBadRequest, top("g", "cursor="+otherBoard)},
 			{"cursor of another period", 400, apigw.TypeBadRequest, top("g", "cursor="+dayCursor)},
 			{"cursor of another day", 400, apigw.TypeBadRequest, top("g", "period=day&date=2099-12-31&cursor="+dayCursor)},
-			{"unknown period", 400, apigw.TypeBadRequest, top("g", "period=month")},
+			{"unknown period", 400, apigw.TypeBadRequest, top("g", "period=year")},
 			{"period in capitals", 400, apigw.TypeBadRequest, top("g", "period=DAY")},
 			{"date with period all", 400, apigw.TypeBadRequest, top("g", "date=2099-12-30")},
 			{"future date", 400, apigw.TypeBadRequest, top("g", "period=day&date=2100-01-01")},
@@ -282,6 +292,39 @@ func TestBadInputWritesNothing(t *testing.T) {
 			{"wrong method", 405, apigw.TypeMethodNotAllowed, func() (int, map[string]any) {
 				return f.do(t, request("PUT", RoutePlayer, map[string]string{"board": "g", "player": "alice"}, "", "", alice, lastMilli))
 			}},
+			// the parameters of settings, friends' ranks, data and pages
+			{"from_rank 0", 400, apigw.TypeBadRequest, top("g", "from_rank=0")},
+			{"from_rank -1", 400, apigw.TypeBadRequest, top("g", "from_rank=-1")},
+			{"from_rank x", 400, apigw.TypeBadRequest, top("g", "from_rank=x")},
+			{"from_rank 01", 400, apigw.TypeBadRequest, top("g", "from_rank=01")},
+			{"from_rank huge", 400, apigw.TypeBadRequest, top("g", "from_rank=10000000000")},
+			{"from_rank with a cursor", 400, apigw.TypeBadRequest, top("g", "from_rank=2&cursor="+otherBoard)},
+			{"with_data yes", 400, apigw.TypeBadRequest, top("g", "with_data=yes")},
+			{"with_data on a player", 400, apigw.TypeBadRequest, get("alice", "with_data=1")},
+			{"data not an object", 400, apigw.TypeBadRequest, post("g", `{"player":"alice","score":1,"mode":"best","data":[1]}`)},
+			{"data a string", 400, apigw.TypeBadRequest, post("g", `{"player":"alice","score":1,"mode":"best","data":"x"}`)},
+			{"data over 1 KiB", 400, apigw.TypeBadRequest, post("g", `{"player":"alice","score":1,"mode":"best","data":{"a":"`+strings.Repeat("x", leaderboard.MaxDataLen)+`"}}`)},
+			{"data not JSON", 400, apigw.TypeInvalidJSON, post("g", `{"player":"alice","score":1,"mode":"best","data":{"a":}}`)},
+			{"ranks without players", 400, apigw.TypeBadRequest, ranks("g", "", `{"players":[]}`)},
+			{"ranks of 101 players", 400, apigw.TypeBadRequest, ranks("g", "", `{"players":[`+strings.TrimSuffix(strings.Repeat(`"p",`, 101), ",")+`]}`)},
+			{"ranks of a bad player", 400, apigw.TypeBadRequest, ranks("g", "", `{"players":["ok","a b"]}`)},
+			{"ranks of a number", 400, apigw.TypeInvalidJSON, ranks("g", "", `{"players":[1]}`)},
+			{"ranks sort=score", 400, apigw.TypeBadRequest, ranks("g", "sort=score", `{"players":["p"]}`)},
+			{"ranks period=year", 400, apigw.TypeBadRequest, ranks("g", "period=year", `{"players":["p"]}`)},
+			{"ranks limit", 400, apigw.TypeBadRequest, ranks("g", "limit=3", `{"players":["p"]}`)},
+			{"settings order", 400, apigw.TypeBadRequest, put("g", `{"order":"up"}`)},
+			{"settings ties", 400, apigw.TypeBadRequest, put("g", `{"ties":"first"}`)},
+			{"settings no windows", 400, apigw.TypeBadRequest, put("g", `{"windows":[]}`)},
+			{"settings window year", 400, apigw.TypeBadRequest, put("g", `{"windows":["all","year"]}`)},
+			{"settings window twice", 400, apigw.TypeBadRequest, put("g", `{"windows":["day","day"]}`)},
+			{"settings no modes", 400, apigw.TypeBadRequest, put("g", `{"modes":[]}`)},
+			{"settings mode max", 400, apigw.TypeBadRequest, put("g", `{"modes":["max"]}`)},
+			{"settings unknown field", 400, apigw.TypeInvalidJSON, put("g", `{"reverse":true}`)},
+			{"settings order null", 400, apigw.TypeBadRequest, put("g", `{"order":""}`)},
+			{"settings query", 400, apigw.TypeBadRequest, func() (int, map[string]any) {
+				return f.do(t, request("PUT", RouteBoard, map[string]string{"board": "g"}, "order=asc", `{}`, root, lastMilli))
+			}},
+			{"settings bad board", 400, apigw.TypeBadRequest, put("a:b", `{}`)},
 			{"unknown route", 404, apigw.TypeNotFound, func() (int, map[string]any) {
 				return f.do(t, request("GET", "/leaderboards", nil, "", "", alice, lastMilli))
 			}},
@@ -322,7 +365,7 @@ func TestBadInputWritesNothing(t *testing.T) {
 func TestMethodNotAllowedNamesTheMethods(t *testing.T) {
 	_, rdb := redistest.Miniredis(t)
 	f := newFixture(t, rdb)
-	for resource, allow := range map[string]string{RouteScores: "POST", RouteBoard: "GET", RoutePlayer: "DELETE, GET"} {
+	for resource, allow := range map[string]string{RouteScores: "POST", RouteBoard: "GET, PUT", RoutePlayer: "DELETE, GET", RouteSettings: "GET", RouteRanks: "POST"} {
 		resp, err := f.h.Handle(context.Background(), request("PATCH", resource, map[string]string{"board": "g", "player": "p"}, "", "", alice, lastMilli))
 		if err != nil || resp.StatusCode != 405 || resp.Headers["Allow"] != allow {
 			t.Errorf("%s: %d %v %v", resource, resp.StatusCode, resp.Headers, err)

@@ -80,6 +80,9 @@ type SubmitRequest struct {
 	// fraction (1.0), no exponent (1e3), no string ("1").
 	Score json.RawMessage `json:"score"`
 	Mode  string          `json:"mode"`
+	// Data, optional, replaces the player's data on the board: a JSON
+	// object of at most leaderboard.MaxDataLen bytes (compacted).
+	Data json.RawMessage `json:"data"`
 }
 
 // parseSubmit decodes and validates a submission for board. A body that is
@@ -101,7 +104,13 @@ func parseSubmit(req events.APIGatewayProxyRequest, board string) (leaderboard.S
 	if err != nil {
 		return leaderboard.Submission{}, bodyError("/mode", `The field "mode" must be "best", "increment" or "set".`)
 	}
-	return leaderboard.Submission{Board: board, Player: body.Player, Score: score, Mode: mode}, nil
+	if strings.TrimSpace(string(body.Data)) == "null" {
+		body.Data = nil
+	}
+	if _, err := leaderboard.CompactData(body.Data); err != nil {
+		return leaderboard.Submission{}, bodyError("/data", `The field "data" must be a JSON object of at most %d bytes (without insignificant whitespace).`, leaderboard.MaxDataLen)
+	}
+	return leaderboard.Submission{Board: board, Player: body.Player, Score: score, Mode: mode, Data: body.Data}, nil
 }
 
 // parseScore accepts exactly a JSON integer, -?(0|[1-9][0-9]*), within
@@ -142,17 +151,55 @@ func query(req events.APIGatewayProxyRequest, allowed ...string) (map[string]str
 
 // topQuery is the parsed query of GET /leaderboards/{board}.
 type topQuery struct {
-	window leaderboard.Window
-	limit  int
-	cursor *leaderboard.Cursor
+	window   leaderboard.Window
+	limit    int
+	cursor   *leaderboard.Cursor
+	fromRank int64
+	withData bool
+}
+
+func (q topQuery) opts() []leaderboard.ReadOption {
+	var o []leaderboard.ReadOption
+	if q.fromRank > 0 {
+		o = append(o, leaderboard.FromRank(q.fromRank))
+	}
+	if q.withData {
+		o = append(o, leaderboard.WithData())
+	}
+	return o
+}
+
+// withData parses with_data: true or false.
+func withData(q map[string]string) (bool, error) {
+	v, ok := q["with_data"]
+	switch {
+	case !ok || v == "false":
+		return false, nil
+	case v == "true":
+		return true, nil
+	}
+	return false, paramError("The query parameter with_data must be true or false.")
 }
 
 func parseTopQuery(req events.APIGatewayProxyRequest, board string, now time.Time, retention time.Duration) (topQuery, error) {
-	q, err := query(req, "period", "date", "limit", "cursor")
+	q, err := query(req, "period", "date", "limit", "cursor", "from_rank", "with_data")
 	if err != nil {
 		return topQuery{}, err
 	}
 	out := topQuery{limit: DefaultLimit}
+	if out.withData, err = withData(q); err != nil {
+		return topQuery{}, err
+	}
+	if v, ok := q["from_rank"]; ok {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || !allDigits(v) || len(v) > 10 || v[0] == '0' || n < 1 || n > leaderboard.MaxFromRank {
+			return topQuery{}, paramError("The query parameter from_rank must be a whole number from 1 to %d.", leaderboard.MaxFromRank)
+		}
+		if _, ok := q["cursor"]; ok {
+			return topQuery{}, paramError("The query parameters from_rank and cursor do not go together: a cursor continues a walk, from_rank starts one.")
+		}
+		out.fromRank = n
+	}
 	if v, ok := q["limit"]; ok {
 		if out.limit, err = boundedInt(v, 1, leaderboard.MaxLimit); err != nil {
 			return topQuery{}, paramError("The query parameter limit must be a whole number from 1 to %d.", leaderboard.MaxLimit)
@@ -172,22 +219,26 @@ func parseTopQuery(req events.APIGatewayProxyRequest, board string, now time.Tim
 }
 
 // parsePlayerQuery parses the query of GET /leaderboards/{board}/players/{player}.
-func parsePlayerQuery(req events.APIGatewayProxyRequest, now time.Time, retention time.Duration) (leaderboard.Window, int, error) {
-	q, err := query(req, "period", "date", "around")
+func parsePlayerQuery(req events.APIGatewayProxyRequest, now time.Time, retention time.Duration) (leaderboard.Window, int, bool, error) {
+	q, err := query(req, "period", "date", "around", "with_data")
 	if err != nil {
-		return leaderboard.Window{}, 0, err
+		return leaderboard.Window{}, 0, false, err
 	}
 	around := DefaultAround
 	if v, ok := q["around"]; ok {
 		if around, err = boundedInt(v, 0, leaderboard.MaxAround); err != nil {
-			return leaderboard.Window{}, 0, paramError("The query parameter around must be a whole number from 0 to %d.", leaderboard.MaxAround)
+			return leaderboard.Window{}, 0, false, paramError("The query parameter around must be a whole number from 0 to %d.", leaderboard.MaxAround)
 		}
+	}
+	data, err := withData(q)
+	if err != nil {
+		return leaderboard.Window{}, 0, false, err
 	}
 	w, err := window(q, now, retention, nil)
 	if err != nil {
-		return leaderboard.Window{}, 0, err
+		return leaderboard.Window{}, 0, false, err
 	}
-	return w, around, nil
+	return w, around, data, nil
 }
 
 // window picks the window of period and date (default: the period of now)
@@ -201,7 +252,7 @@ func window(q map[string]string, now time.Time, retention time.Duration, cursor 
 	if v, ok := q["period"]; ok {
 		p, err := leaderboard.ParsePeriod(v)
 		if err != nil {
-			return leaderboard.Window{}, paramError("The query parameter period must be all, day or week.")
+			return leaderboard.Window{}, paramError("The query parameter period must be all, day, week or month.")
 		}
 		period = p
 	}
@@ -209,7 +260,7 @@ func window(q map[string]string, now time.Time, retention time.Duration, cursor 
 	date, dated := q["date"]
 	if dated {
 		if period == leaderboard.PeriodAll {
-			return leaderboard.Window{}, paramError("The query parameter date applies only to period=day or period=week.")
+			return leaderboard.Window{}, paramError("The query parameter date applies only to period=day, week or month.")
 		}
 		d, err := leaderboard.ParseDate(date)
 		if err != nil || !readable(leaderboard.WindowAt(period, d), now, retention) {
