@@ -18,8 +18,8 @@
 -- emptied the queue (the next enqueue then rings the doorbell instead of
 -- waking another worker); a fetch of 0 entries only renews it.
 -- Returns {promoted, healed, next due ms (-1: nothing delayed), now ms,
--- number of gc members, the gc members ("<job id> <record key>"), then 6 per
--- entry read: entry id, job id, type, payload, attempt, max}.
+-- number of gc members, the gc members ("<job id> <record key>"), then the
+-- entries read as XREADGROUP returns them: {entry id, {field, value, ...}}}.
 local now = now_ms()
 local limit = tonumber(ARGV[5])
 purge_expired(KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], now, limit)
@@ -51,9 +51,5 @@ if first[2] then next_due = tonumber(first[2]) end
 local gc = redis.call('SRANDMEMBER', KEYS[6], tonumber(ARGV[6]))
 local out = {promoted, healed, next_due, now, #gc}
 for _, m in ipairs(gc) do out[#out + 1] = m end
-for _, e in ipairs(read) do
-  local f = entry_fields(e[2])
-  local o = #out
-  out[o + 1], out[o + 2], out[o + 3], out[o + 4], out[o + 5], out[o + 6] = e[1], f.id, f.type, f.payload, f.attempt, f.max
-end
+out[#out + 1] = read -- as XREADGROUP gave it: no per-entry work here
 return out

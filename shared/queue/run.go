@@ -88,6 +88,7 @@ type lane struct {
 	inflight int       // started, not finished
 	back     []work    // handed back by a job cut short
 	done     []*result // finished, not settled
+	doneAt   time.Time // when the oldest of done finished
 	reclaim  time.Time // look for orphans by then
 }
 
@@ -207,8 +208,9 @@ func (r *run) loop(ctx context.Context) {
 		open := r.open(ctx)
 		if open {
 			r.reclaimOrphans(ctx)
+			r.dispatch(ctx) // jobs run while the round trip below is out
 		}
-		r.exchange(ctx, open)
+		r.exchange(ctx, open, false)
 		if open {
 			r.dispatch(ctx)
 		}
@@ -267,6 +269,9 @@ func (r *run) idleUntil() time.Time {
 func (r *run) nextPoll() time.Time {
 	t := r.lastStart
 	for _, l := range r.lanes {
+		if len(l.done) > 0 {
+			t = minTime(t, l.doneAt.Add(settleDelay))
+		}
 		t = minTime(t, l.nextPoll)
 		if !l.nextDue.IsZero() {
 			t = minTime(t, l.nextDue)
@@ -318,6 +323,9 @@ func (r *run) due(l *lane, now time.Time) bool {
 
 // wait blocks until until, a finished job, a doorbell or ctx's end.
 func (r *run) wait(ctx context.Context, until time.Time) {
+	if r.inflight == 0 && r.pendingSettles() {
+		r.exchange(ctx, false, true) // settle before a wait that may be long
+	}
 	d := time.Until(until)
 	if d <= 0 {
 		return
@@ -370,6 +378,10 @@ func (r *run) listen() {
 	}
 }
 
+func (r *run) pendingSettles() bool {
+	return slices.ContainsFunc(r.lanes, func(l *lane) bool { return len(l.done) > 0 })
+}
+
 func (r *run) ring(m *redis.Message) {
 	if l := r.byName[m.Payload]; l != nil {
 		l.poll = true
@@ -390,6 +402,9 @@ func (r *run) collect(f finished) {
 	if f.r.outcome == "giveback" {
 		f.l.back = append(f.l.back, f.r.job)
 		return
+	}
+	if len(f.l.done) == 0 {
+		f.l.doneAt = r.lastWork
 	}
 	f.l.done = append(f.l.done, f.r)
 }
@@ -437,6 +452,9 @@ func (r *run) recreated(l *lane) {
 		"queue", l.name, "metric", "Recreated")
 }
 
+// settleDelay bounds how long a finished job waits for its settle.
+const settleDelay = 20 * time.Millisecond
+
 // call is one script call of a pipelined exchange.
 type call struct {
 	s    *redis.Script
@@ -448,10 +466,18 @@ type call struct {
 
 // exchange settles the finished jobs and polls the queues that are due, in
 // one pipeline.
-func (r *run) exchange(ctx context.Context, open bool) {
+//
+// Finished jobs are settled in batches: a lane's once it has a batch's
+// worth (a concurrency's, at least a quarter of WORKER_BATCH), or its
+// oldest finished settleDelay ago, or it has nothing more to run, or when
+// flush says so (the run is about to wait, or to end): each settle call
+// has a fixed cost (the ownership check, the trim), so a few large ones
+// cost far less than many small ones.
+func (r *run) exchange(ctx context.Context, open, flush bool) {
 	var calls []*call
+	least := max(r.w.cfg.Concurrency, r.w.cfg.Batch/4)
 	for _, l := range r.lanes {
-		if len(l.done) > 0 {
+		if n := len(l.done); n > 0 && (flush || n >= least || time.Since(l.doneAt) >= settleDelay || (l.inflight == 0 && len(l.ready) == 0)) {
 			calls = append(calls, r.settleCalls(l)...)
 		}
 	}
@@ -538,7 +564,10 @@ func (r *run) quotas(now time.Time) map[*lane]int {
 			continue
 		}
 		share := max(1, r.w.cfg.Batch*l.weight/max(active, l.weight))
-		if free := share - len(l.ready) - l.inflight; free > 0 {
+		free := share - len(l.ready) - l.inflight
+		// A lane that is working refills once half its share is free (few
+		// large reads, not many small ones); one that is not reads at once.
+		if free > 0 && (l.inflight+len(l.ready) == 0 || l.poll || free >= share/2) {
 			q[l] = free
 		}
 	}
@@ -594,10 +623,14 @@ func (r *run) fetchCall(l *lane, count int) *call {
 		}
 		rest = rest[min(int(ngc), len(rest)):]
 		got := 0
-		for i := 0; i+5 < len(rest); i += 6 {
-			s := func(j int) string { v, _ := rest[i+j].(string); return v }
-			l.ready = append(l.ready, work{entry: s(0), d: delivery(l.name, s(1), s(2), s(3), s(4), s(5), 1)})
-			got++
+		if len(rest) > 0 {
+			entries, _ := rest[0].([]any)
+			for _, e := range entries {
+				if w, ok := entryWork(l.name, e); ok {
+					l.ready = append(l.ready, w)
+					got++
+				}
+			}
 		}
 		if count > 0 {
 			l.hot = got >= count
@@ -753,7 +786,7 @@ func (r *run) finish(ctx context.Context) {
 	for r.inflight > 0 {
 		r.collect(<-r.results)
 	}
-	r.exchange(ctx, false)
+	r.exchange(ctx, false, true)
 	for _, l := range r.lanes {
 		back := append(l.back, l.ready...)
 		l.back, l.ready = nil, nil
@@ -781,4 +814,32 @@ func (r *run) finish(ctx context.Context) {
 		r.sum.Pending += b.Pending
 		r.sum.Delayed += b.Delayed
 	}
+}
+
+// entryWork reads one XREADGROUP entry, {id, {field, value, ...}}.
+func entryWork(queue string, e any) (work, bool) {
+	pair, _ := e.([]any)
+	if len(pair) != 2 {
+		return work{}, false
+	}
+	id, _ := pair[0].(string)
+	fields, _ := pair[1].([]any)
+	var jid, typ, payload, attempt, max string
+	for i := 0; i+1 < len(fields); i += 2 {
+		k, _ := fields[i].(string)
+		v, _ := fields[i+1].(string)
+		switch k {
+		case "id":
+			jid = v
+		case "type":
+			typ = v
+		case "payload":
+			payload = v
+		case "attempt":
+			attempt = v
+		case "max":
+			max = v
+		}
+	}
+	return work{entry: id, d: delivery(queue, jid, typ, payload, attempt, max, 1)}, true
 }
