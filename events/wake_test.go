@@ -40,9 +40,14 @@ type wakeStack struct {
 	api     *rietest.InvokeAPI // nil when lambdaURL was given
 }
 
+// noWaker, as newWakeStack's lambdaURL, leaves ENQUEUE_WAKE_FUNCTION unset:
+// the deployed shape before wakes, ticks only.
+const noWaker = "none"
+
 // newWakeStack starts the stack; lambdaURL "" puts the Invoke API stand-in
-// in front of the worker, anything else is where the enqueue function's
-// Lambda client goes instead. extra is added to both functions' variables.
+// in front of the worker, noWaker gives the enqueue function no waker, and
+// anything else is where its Lambda client goes instead. extra is added to
+// both functions' variables (later entries win).
 func newWakeStack(t testing.TB, lambdaURL string, extra ...string) *wakeStack {
 	t.Helper()
 	srv := redistest.StartServer(t)
@@ -57,14 +62,17 @@ func newWakeStack(t testing.TB, lambdaURL string, extra ...string) *wakeStack {
 		s.api = rietest.NewInvokeAPI(t, map[string]*rietest.Emulator{wakeFunction: s.worker})
 		lambdaURL = s.api.URL
 	}
-	s.enqueue = rietest.Start(t, rietest.Build(t, "enqueue"), append(functionEnv(t, enqueueFunction, srv.Addr),
-		append([]string{
-			jobsapi.EnvWakeFunction + "=" + wakeFunction,
-			"AWS_ENDPOINT_URL_LAMBDA=" + lambdaURL,
-			// Dummy credentials: the stand-in does not check signatures.
-			"AWS_ACCESS_KEY_ID=AKIDLAMBDISRIETEST",
-			"AWS_SECRET_ACCESS_KEY=lambdis-rie-test-not-a-secret",
-		}, extra...)...))
+	wake := []string{
+		jobsapi.EnvWakeFunction + "=" + wakeFunction,
+		"AWS_ENDPOINT_URL_LAMBDA=" + lambdaURL,
+		// Dummy credentials: the stand-in does not check signatures.
+		"AWS_ACCESS_KEY_ID=AKIDLAMBDISRIETEST",
+		"AWS_SECRET_ACCESS_KEY=lambdis-rie-test-not-a-secret",
+	}
+	if lambdaURL == noWaker {
+		wake = nil
+	}
+	s.enqueue = rietest.Start(t, rietest.Build(t, "enqueue"), append(functionEnv(t, enqueueFunction, srv.Addr), append(wake, extra...)...))
 	return s
 }
 
