@@ -251,10 +251,15 @@ func jobNotFound() events.APIGatewayProxyResponse {
 }
 
 // woken logs and counts the wake an enqueue made (the queue client sets
-// Woken on the first job of each queue that found no worker awake). A failed
+// Woken on the first job of each queue that found no worker awake), and
+// logs a queue used for the first time that the registry did not take (a
+// scheduled run drains only registered queues). A failed
 // wake is a WARN, never an error answer: the job is stored and the
 // schedule's next tick runs it.
 func (h *Handler) woken(log *slog.Logger, queueName string, e queue.Enqueued) {
+	if e.RegisterErr != nil {
+		log.Warn("enqueue: queue not registered yet; the next enqueue to it tries again", "queue", queueName, "error", e.RegisterErr.Error())
+	}
 	if !e.Woken {
 		return
 	}

@@ -31,6 +31,7 @@ func (q *wakingQueue) mark(seen map[string]bool, name string, e *queue.Enqueued)
 	e.Woken = true
 	if q.fail[name] {
 		e.WakeErr = errors.New("lambdawake: invoke lambdis-worker: connection refused")
+		e.RegisterErr = errors.New("queue: register broken: connection reset")
 	}
 }
 
@@ -95,6 +96,12 @@ func TestWakeIsLoggedAndCounted(t *testing.T) {
 		var l map[string]any
 		if err := json.Unmarshal([]byte(line), &l); err != nil {
 			t.Fatalf("log line %q: %v", line, err)
+		}
+		if l["level"] == "WARN" && strings.Contains(l["message"].(string), "not registered") {
+			if l["queue"] != "broken" || !strings.Contains(l["error"].(string), "connection reset") {
+				t.Errorf("registry WARN line %v, want the queue and the error", l)
+			}
+			continue
 		}
 		if l["level"] == "WARN" {
 			warns++
