@@ -167,46 +167,63 @@ func allDone(evs []rietest.AsyncEvent) bool {
 // A job enqueued through the real enqueue bootstrap on an idle queue wakes
 // the worker: the Invoke API stand-in receives one asynchronous invocation
 // naming the queue, the worker bootstrap runs under the emulator with it and
-// the job succeeds, with no scheduled tick. A burst of enqueues while no
-// worker is awake causes one more wake, not one per job. The enqueue
-// function counts its wakes (EMF Woken).
+// the job succeeds, with no scheduled tick. A burst of enqueues while the
+// woken run lingers wakes no one (the run takes them); once the run has
+// returned, a burst on the idle queue causes one wake, not one per job. The
+// enqueue function counts its wakes (EMF Woken).
 func TestWakeUnderEmulator(t *testing.T) {
-	s := newWakeStack(t, "")
+	// The default linger: each burst below fits in it many times over.
+	s := newWakeStack(t, "", "WORKER_LINGER=5s")
 	ctx := context.Background()
 	if err := s.redis.Set(ctx, "lambdis:cache:{w}:0", "stale", 0).Err(); err != nil {
 		t.Fatal(err)
 	}
 	id := s.post(t, cacheJobBody("cache", "lambdis:cache:{w}:0"))
 	accepted := time.Now()
-	evs, ok := s.api.WaitEvents(time.Minute, func(evs []rietest.AsyncEvent) bool { return len(evs) >= 1 && allDone(evs) })
+	evs, ok := s.api.WaitEvents(time.Minute, func(evs []rietest.AsyncEvent) bool { return len(evs) >= 1 })
 	if !ok || len(evs) != 1 || wakesOf(evs, "cache") != 1 {
 		t.Fatalf("wakes after one enqueue: %+v, want one naming cache", evs)
 	}
-	if fe, failed := rietest.AsFunctionError(evs[0].Answer); failed || evs[0].Status != 200 || evs[0].Err != nil {
-		t.Fatalf("the woken run: status %d, %v %v: %s", evs[0].Status, fe, evs[0].Err, evs[0].Answer)
-	}
-	t.Logf("the woken run: received %v after the enqueue's answer, ran %v: %s", evs[0].Received.Sub(accepted), evs[0].Ended.Sub(evs[0].Received), evs[0].Answer)
-	var sum queue.Summary
-	if err := json.Unmarshal(evs[0].Answer, &sum); err != nil || sum.Succeeded < 1 {
-		t.Fatalf("the woken run's summary %s: %v", evs[0].Answer, err)
-	}
-	s.waitState(t, id, queue.StateSucceeded, 10*time.Second)
+	rec := s.waitState(t, id, queue.StateSucceeded, 10*time.Second)
+	t.Logf("woken: the wake sent %v after the enqueue's answer, the job done %v after it", evs[0].Received.Sub(accepted), rec.FinishedAt.Sub(accepted))
 	if s.redis.Exists(ctx, "lambdis:cache:{w}:0").Val() != 0 {
 		t.Error("the woken run did not delete the key")
 	}
 
-	// A burst on the idle queue: one wake.
 	const burst = 25
-	var ids []string
-	for i := range burst {
-		ids = append(ids, s.post(t, cacheJobBody("cache", fmt.Sprintf("lambdis:cache:{w}:b%d", i))))
+	enqueueBurst := func(name string) {
+		t.Helper()
+		var ids []string
+		for i := range burst {
+			ids = append(ids, s.post(t, cacheJobBody("cache", fmt.Sprintf("lambdis:cache:{w}:%s%d", name, i))))
+		}
+		for _, id := range ids {
+			s.waitState(t, id, queue.StateSucceeded, 15*time.Second)
+		}
 	}
-	evs, ok = s.api.WaitEvents(time.Minute, func(evs []rietest.AsyncEvent) bool { return len(evs) >= 2 && allDone(evs) })
-	if !ok || len(evs) != 2 {
-		t.Fatalf("wakes after a burst of %d enqueues: %d (%+v), want one more", burst, len(evs), evs)
+	// A burst while the woken run lingers: it takes the jobs, no wake.
+	mark := time.Now()
+	enqueueBurst("awake")
+	t.Logf("the burst with a worker awake: done in %v", time.Since(mark))
+	if evs := s.api.Events(); len(evs) != 1 {
+		t.Fatalf("%d wakes after a burst with a worker awake, want still 1: %+v", len(evs), evs)
 	}
-	for _, id := range ids {
-		s.waitState(t, id, queue.StateSucceeded, 10*time.Second)
+	// The run returns once idle for WORKER_LINGER.
+	evs, ok = s.api.WaitEvents(time.Minute, allDone)
+	if fe, failed := rietest.AsFunctionError(evs[0].Answer); !ok || failed || evs[0].Status != 200 || evs[0].Err != nil {
+		t.Fatalf("the woken run: status %d, %v %v: %s", evs[0].Status, fe, evs[0].Err, evs[0].Answer)
+	}
+	var sum queue.Summary
+	if err := json.Unmarshal(evs[0].Answer, &sum); err != nil || sum.Succeeded != 1+burst {
+		t.Fatalf("the woken run's summary %s (%v), want the first job and the burst succeeded", evs[0].Answer, err)
+	}
+
+	// A burst on the idle queue: one wake.
+	mark = time.Now()
+	enqueueBurst("idle")
+	t.Logf("the burst on the idle queue: done in %v", time.Since(mark))
+	if evs := s.api.Events(); len(evs) != 2 || wakesOf(evs, "cache") != 2 {
+		t.Fatalf("%d wakes after a burst of %d enqueues on the idle queue, want one more: %+v", len(evs)-1, burst, evs)
 	}
 	woken := 0.0
 	for _, doc := range emfDocs(t, s.enqueue.Logs(), "enqueue") {
@@ -220,7 +237,7 @@ func TestWakeUnderEmulator(t *testing.T) {
 	if woken != 2 {
 		t.Errorf("EMF %s = %v, want 2 (one per wake)", jobsapi.MetricWoken, woken)
 	}
-	if b, err := s.q.Books(ctx, "cache"); err != nil || b.Drift() != 0 || b.Succeeded != burst+1 {
+	if b, err := s.q.Books(ctx, "cache"); err != nil || b.Drift() != 0 || b.Succeeded != 1+2*burst {
 		t.Errorf("books of cache %+v %v", b, err)
 	}
 }
