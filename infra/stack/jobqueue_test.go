@@ -2,6 +2,7 @@ package stack
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -114,5 +115,48 @@ func TestJobQueuePropsValidate(t *testing.T) {
 	p.RepoRoot, p.WorkerQueues, p.WorkerLinger = "/repo", nil, 0
 	if err := p.Validate(); err != nil {
 		t.Errorf("no WorkerQueues and no linger: %v, want valid", err)
+	}
+}
+
+// lambdaEndpoints are the interface endpoints for the Lambda API.
+func lambdaEndpoints(s *synthesized) []string {
+	var out []string
+	for id, ep := range s.resources("AWS::EC2::VPCEndpoint") {
+		name := js(props(ep)["ServiceName"])
+		if strings.Contains(name, `.lambda"`) || strings.HasSuffix(strings.Trim(name, `"`), ".lambda") {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// Without NAT (the default) the enqueue function reaches the Lambda API
+// through an interface endpoint (in the private subnets, behind the
+// endpoints' security group: TestNetworkWithoutNAT checks every endpoint);
+// with NAT it goes through NAT and no endpoint is made.
+// WakeWorker false: no wake at all — no variable, no grant, no endpoint.
+func TestWakeNeedsTheLambdaAPI(t *testing.T) {
+	if eps := lambdaEndpoints(defaults(t)); len(eps) != 1 {
+		t.Errorf("default: Lambda endpoints %v, want one", eps)
+	}
+	nat := synth(t, "nat", func(p *Props) {
+		p.NatGateways = 2
+		p.WebhookAllowedURLs = []string{"https://hooks.example.com/"}
+	})
+	if eps := lambdaEndpoints(nat); len(eps) != 0 {
+		t.Errorf("with NAT: Lambda endpoints %v, want none", eps)
+	}
+	off := synth(t, "nowake", func(p *Props) { p.WakeWorker = false })
+	if eps := lambdaEndpoints(off); len(eps) != 0 {
+		t.Errorf("WakeWorker false: Lambda endpoints %v, want none", eps)
+	}
+	env := props(off.resource(t, "EnqueueFunction"))["Environment"].(map[string]any)["Variables"].(map[string]any)
+	if v, ok := env[EnvWakeFunction]; ok {
+		t.Errorf("WakeWorker false: %s = %s, want unset", EnvWakeFunction, js(v))
+	}
+	for _, st := range roleStatements(t, off, ref(props(off.resource(t, "EnqueueFunction"))["Role"])) {
+		if slices.ContainsFunc(st.Actions, func(a string) bool { return strings.HasPrefix(a, "lambda:") }) {
+			t.Errorf("WakeWorker false: the enqueue role still grants %v", st)
+		}
 	}
 }

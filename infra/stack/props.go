@@ -117,6 +117,11 @@ type Props struct {
 	// WorkerLinger is WORKER_LINGER: how long a run stays idle, waiting for
 	// work, before it returns (0s: return as soon as nothing is due).
 	WorkerLinger time.Duration
+	// WakeWorker lets the enqueue function wake the worker when it enqueues
+	// due work on a queue with no worker awake (ENQUEUE_WAKE_FUNCTION, a grant
+	// to invoke the worker and, without NAT, an interface endpoint for the
+	// Lambda API). false: the schedule's ticks alone start runs.
+	WakeWorker bool
 	// JobRetention is JOB_RETENTION for both enqueue and worker.
 	JobRetention string
 	// WebhookAllowedURLs enables webhooks (WEBHOOK_ALLOWED_URLS); the stack
@@ -170,6 +175,7 @@ func DefaultProps() Props {
 		RevocationFailOpen:        false,
 		AuthorizerP99AlarmMs:      250,
 		WorkerLinger:              5 * time.Second,
+		WakeWorker:                true,
 		JobRetention:              "24h",
 		ScheduleRetryAttempts:     2,
 		ScheduleMaxEventAge:       time.Minute,
