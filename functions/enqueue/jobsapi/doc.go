@@ -66,7 +66,7 @@
 // # Waking a worker
 //
 // With ENQUEUE_WAKE_FUNCTION set, the queue client wakes the worker function
-// (lambdawake: an asynchronous Invoke with {"queues":["<queue>"]}) when an
+// (lambdawake: an asynchronous Invoke with {"wake":"<queue>"}) when an
 // enqueue finds no worker awake on the queue. A failed wake never fails the
 // enqueue: it is logged at WARN with the queue and the error and counted as
 // the EMF metric WakeFailed (a successful one as Woken), the answer is 202,

@@ -1,6 +1,6 @@
 // Package lambdawake is the enqueue function's queue.Waker: it invokes the
 // worker function asynchronously (Lambda Invoke, InvocationType=Event) with
-// the input {"queues":["<queue>"]}, so that a job due now on a queue with no
+// the input {"wake":"<queue>"}, so that a job due now on a queue with no
 // worker awake starts in about a cold start instead of at the next tick.
 //
 // ENQUEUE_WAKE_FUNCTION names the worker function (name, ARN or partial

@@ -43,13 +43,15 @@ type Waker struct {
 
 var _ queue.Waker = (*Waker)(nil)
 
-// Input is the worker's input for a wake: the queue to drain.
+// Input is the worker's input for a wake, {"wake": "<queue>"}: the run
+// drains that queue and every other in use (functions/worker/drainer.Input),
+// so one awake run serves them all.
 func Input(queueName string) []byte {
 	b, err := json.Marshal(struct {
-		Queues []string `json:"queues"`
-	}{[]string{queueName}})
+		Wake string `json:"wake"`
+	}{queueName})
 	if err != nil {
-		panic(err) // a []string always encodes
+		panic(err) // a string always encodes
 	}
 	return b
 }

@@ -61,7 +61,7 @@ func TestWakeInvokesTheWorkerAsynchronously(t *testing.T) {
 	if err := w.Wake(context.Background(), "orders"); err != nil {
 		t.Fatal(err)
 	}
-	want := call{"/2015-03-31/functions/lambdis-worker/invocations", "Event", `{"queues":["orders"]}`}
+	want := call{"/2015-03-31/functions/lambdis-worker/invocations", "Event", `{"wake":"orders"}`}
 	if len(api.calls) != 1 || api.calls[0] != want {
 		t.Fatalf("calls %+v, want one %+v", api.calls, want)
 	}
