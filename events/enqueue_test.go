@@ -51,9 +51,12 @@ var jobFiles = []string{fileEnqueueBatch, fileEnqueueJob, fileJobStatus}
 var jobsToken = sampleToken{sub: "sample-jobs", jti: "sample-jobs-token", scopes: []string{"jobs"}}
 
 // enqueueEnv is what env.json gives EnqueueFunction (envJSON moves what
-// the functions share into Parameters).
+// the functions share into Parameters). ENQUEUE_WAKE_FUNCTION is blanked:
+// the template names the deployed worker, which sam local invoke must not
+// try to wake (the wake tests set it to the stand-in).
 func enqueueEnv() map[string]string {
 	return map[string]string{
+		jobsapi.EnvWakeFunction:    "",
 		redisconn.EnvURL:           samRedisURL,
 		jobs.EnvWebhookAllowedURLs: sampleWebhookURLs,
 		jobs.EnvWebhookSecret:      sampleWebhookSecret,

@@ -16,6 +16,9 @@ func main() {
 		if err != nil {
 			return nil, err
 		}
+		if env.Metrics != nil { // a nil *Metrics in the interface would not compare equal to nil
+			h.Metrics = env.Metrics
+		}
 		return h.Handle, nil
 	})
 }

@@ -150,9 +150,10 @@ func TestFunctionProperties(t *testing.T) {
 			case "revoke":
 				want = map[string]any{"JWT_SECRET_ARN": map[string]any{"Ref": jwtSecret}, "JWT_SECRET": "", "AUTHZ_MAX_TOKEN_TTL": "24h"}
 			case "enqueue":
-				want = map[string]any{"JOB_RETENTION": "24h"}
+				want = map[string]any{"JOB_RETENTION": "24h", "ENQUEUE_WAKE_FUNCTION": map[string]any{"Ref": "WorkerFunction"}}
 			case "worker":
-				want = map[string]any{"JOB_RETENTION": "24h", "WORKER_QUEUES": "default,cache", "WORKER_FUNCTION_TIMEOUT": "1m0s"}
+				// No WorkerQueues: every registered queue, WORKER_QUEUES declared empty.
+				want = map[string]any{"JOB_RETENTION": "24h", "WORKER_QUEUES": "", "WORKER_FUNCTION_TIMEOUT": "1m30s", "WORKER_LINGER": "5s"}
 			}
 			for k, v := range want {
 				if js(env[k]) != js(v) {

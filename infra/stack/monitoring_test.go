@@ -34,8 +34,8 @@ func TestWorkerSchedule(t *testing.T) {
 	if err := dec.Decode(&in); err != nil {
 		t.Fatalf("Input %q: %v", target["Input"], err)
 	}
-	if len(in) != 1 || js(in["queues"]) != `["default","cache"]` {
-		t.Errorf("Input = %s, want {\"queues\": [\"default\", \"cache\"]}", target["Input"])
+	if len(in) != 0 {
+		t.Errorf("Input = %s, want {}: a tick names no queue and drains every registered one", target["Input"])
 	}
 	check(t, "schedule", func() {
 		s.template.HasResourceProperties(jsii.String("AWS::Scheduler::Schedule"), map[string]any{
@@ -70,8 +70,8 @@ func TestWorkerFunction(t *testing.T) {
 		t.Errorf("EventInvokeConfig %s, want the worker with 0 retries and 60 s", js(c))
 	}
 	env := p["Environment"].(map[string]any)["Variables"].(map[string]any)
-	if env["WORKER_FUNCTION_TIMEOUT"] != "1m0s" || p["Timeout"] != float64(60) {
-		t.Errorf("WORKER_FUNCTION_TIMEOUT %v with Timeout %v, want them equal (60 s)", env["WORKER_FUNCTION_TIMEOUT"], p["Timeout"])
+	if env["WORKER_FUNCTION_TIMEOUT"] != "1m30s" || p["Timeout"] != float64(90) {
+		t.Errorf("WORKER_FUNCTION_TIMEOUT %v with Timeout %v, want them equal (90 s)", env["WORKER_FUNCTION_TIMEOUT"], p["Timeout"])
 	}
 	enq := props(s.resource(t, "EnqueueFunction"))["Environment"].(map[string]any)["Variables"].(map[string]any)
 	if env["JOB_RETENTION"] != enq["JOB_RETENTION"] {

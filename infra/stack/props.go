@@ -110,10 +110,18 @@ type Props struct {
 	AuthorizerP99AlarmMs float64
 
 	// Queue.
-	// WorkerQueues are the queues the scheduled run drains (its input JSON
-	// and WORKER_QUEUES); the default includes "cache", where shared/cache
-	// puts its delayed second deletes.
+	// WorkerQueues, when set, are the only queues the scheduled run drains
+	// (its input JSON and WORKER_QUEUES, a filter); empty (the default): the
+	// run drains every registered queue. A wake names its own queue.
 	WorkerQueues []string
+	// WorkerLinger is WORKER_LINGER: how long a run stays idle, waiting for
+	// work, before it returns (0s: return as soon as nothing is due).
+	WorkerLinger time.Duration
+	// WakeWorker lets the enqueue function wake the worker when it enqueues
+	// due work on a queue with no worker awake (ENQUEUE_WAKE_FUNCTION, a grant
+	// to invoke the worker and, without NAT, an interface endpoint for the
+	// Lambda API). false: the schedule's ticks alone start runs.
+	WakeWorker bool
 	// JobRetention is JOB_RETENTION for both enqueue and worker.
 	JobRetention string
 	// WebhookAllowedURLs enables webhooks (WEBHOOK_ALLOWED_URLS); the stack
@@ -166,7 +174,8 @@ func DefaultProps() Props {
 		RateLimitFailOpen:         true,
 		RevocationFailOpen:        false,
 		AuthorizerP99AlarmMs:      250,
-		WorkerQueues:              []string{"default", "cache"},
+		WorkerLinger:              5 * time.Second,
+		WakeWorker:                true,
 		JobRetention:              "24h",
 		ScheduleRetryAttempts:     2,
 		ScheduleMaxEventAge:       time.Minute,
@@ -245,9 +254,14 @@ func (p Props) Validate() error {
 			bad("Memory[%q] %d MB: want 128 to 10240", fn, mb)
 		}
 	}
-	for fn := range p.Environment {
+	for fn, vars := range p.Environment {
 		if _, ok := specByName(fn); !ok {
 			bad("Environment[%q]: no such function", fn)
+		}
+		for _, k := range jobQueueVariables[fn] {
+			if _, ok := vars[k]; ok {
+				bad("Environment[%q][%q]: the stack sets this variable itself", fn, k)
+			}
 		}
 	}
 	if p.JWTJWKSURL != "" && p.JWTSecretARN != "" {
@@ -265,13 +279,13 @@ func (p Props) Validate() error {
 	if p.MaxTokenTTL == "" {
 		bad("MaxTokenTTL is required (AUTHZ_MAX_TOKEN_TTL)")
 	}
-	if len(p.WorkerQueues) == 0 {
-		bad("WorkerQueues: name at least one queue for the scheduled worker")
-	}
 	for _, q := range p.WorkerQueues {
 		if !queueNameRE.MatchString(q) {
 			bad("WorkerQueues: %q is not a queue name", q)
 		}
+	}
+	if worker, ok := specByName("worker"); ok && (p.WorkerLinger < 0 || p.WorkerLinger >= worker.Timeout/2 || p.WorkerLinger%time.Millisecond != 0) {
+		bad("WorkerLinger %v: want whole milliseconds from 0s to under half the worker's timeout (%v)", p.WorkerLinger, worker.Timeout)
 	}
 	if p.JobRetention == "" {
 		bad("JobRetention is required (JOB_RETENTION)")

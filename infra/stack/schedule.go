@@ -2,6 +2,7 @@ package stack
 
 import (
 	"encoding/json"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -9,14 +10,20 @@ import (
 	"github.com/aws/jsii-runtime-go"
 )
 
-// ScheduleExpression is how often the worker drains the queues.
-const ScheduleExpression = "rate(1 minute)"
+// ScheduleExpression is how often the worker drains the queues, every
+// ScheduleInterval: the safety net behind the enqueue function's wakes (a
+// failed wake, a delayed job or a retry coming due with no run awake).
+const (
+	ScheduleExpression = "rate(1 minute)"
+	ScheduleInterval   = time.Minute
+)
 
 // WorkerInput is the JSON the schedule passes to the worker: its own input
-// (functions/worker/drainer.Input), not an EventBridge envelope.
+// (functions/worker/drainer.Input), not an EventBridge envelope. With no
+// queues it names none ({}): the run drains every registered queue.
 func WorkerInput(queues []string) string {
 	b, err := json.Marshal(struct {
-		Queues []string `json:"queues"`
+		Queues []string `json:"queues,omitempty"`
 	}{queues})
 	if err != nil {
 		panic(err)

@@ -75,6 +75,7 @@ func New(scope constructs.Construct, id string, p Props) *Stack {
 	s.cache()
 	s.secrets()
 	s.functions()
+	s.jobQueue()
 	s.api()
 	s.schedule()
 	s.monitoring()

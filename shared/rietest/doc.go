@@ -15,6 +15,12 @@
 // started, which runs in a process group of its own (a crash, not a
 // shutdown), for tests that inject a fault mid-invocation.
 //
+// NewInvokeAPI is a local stand-in for Lambda's Invoke API in front of
+// emulators: a function whose AWS SDK client is pointed at its URL
+// (AWS_ENDPOINT_URL_LAMBDA) invokes another function under the emulator;
+// an asynchronous invocation (X-Amz-Invocation-Type: Event) is answered 202
+// and run in the background, and recorded (Events, WaitEvents).
+//
 // A package whose tests call Build should end its test binary through Main,
 // which removes the built binaries:
 //

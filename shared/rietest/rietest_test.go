@@ -3,9 +3,12 @@ package rietest_test
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -170,4 +173,56 @@ func processAlive(pid int) bool {
 		}
 	}
 	return false
+}
+
+// The Invoke API stand-in: an Event invocation is answered 202 at once and
+// run in the background under the emulator; RequestResponse answers the
+// function's answer; an unknown function is a 404 the SDK understands.
+func TestInvokeAPI(t *testing.T) {
+	t.Parallel()
+	em := rietest.Start(t, rietest.Build(t, echoPkg), nil)
+	api := rietest.NewInvokeAPI(t, map[string]*rietest.Emulator{"echo": em})
+	post := func(name, typ, body string) (*http.Response, []byte) {
+		t.Helper()
+		req, err := http.NewRequest("POST", api.URL+"/2015-03-31/functions/"+name+"/invocations", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if typ != "" {
+			req.Header.Set("X-Amz-Invocation-Type", typ)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, b
+	}
+	resp, body := post("echo", "Event", `{"echo":"async","sleep_ms":300}`)
+	if resp.StatusCode != http.StatusAccepted || len(body) != 0 {
+		t.Fatalf("Event: %d %s, want 202 and no body", resp.StatusCode, body)
+	}
+	evs, ok := api.WaitEvents(10*time.Second, func(evs []rietest.AsyncEvent) bool { return len(evs) == 1 && evs[0].Done })
+	if !ok || evs[0].Status != 200 || !strings.Contains(string(evs[0].Answer), `"echo":"async"`) || string(evs[0].Payload) != `{"echo":"async","sleep_ms":300}` {
+		t.Fatalf("the background invocation: %+v", evs)
+	}
+	if evs[0].Ended.Sub(evs[0].Received) < 300*time.Millisecond {
+		t.Errorf("the event ran %v, shorter than the handler's sleep: not the emulator's answer", evs[0].Ended.Sub(evs[0].Received))
+	}
+	resp, body = post("arn:aws:lambda:us-east-1:123456789012:function:echo", "", `{"echo":"sync"}`)
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"echo":"sync"`) {
+		t.Errorf("RequestResponse by ARN: %d %s", resp.StatusCode, body)
+	}
+	resp, body = post("echo", "RequestResponse", `{"echo":"x","fail":"boom"}`)
+	if resp.StatusCode != 200 || resp.Header.Get("X-Amz-Function-Error") != "Unhandled" {
+		t.Errorf("a function error: %d %v %s", resp.StatusCode, resp.Header, body)
+	}
+	resp, _ = post("nope", "Event", `{}`)
+	if resp.StatusCode != 404 || resp.Header.Get("X-Amzn-ErrorType") != "ResourceNotFoundException" {
+		t.Errorf("unknown function: %d %v", resp.StatusCode, resp.Header)
+	}
+	if n := len(api.Events()); n != 1 {
+		t.Errorf("%d asynchronous events recorded, want 1", n)
+	}
 }

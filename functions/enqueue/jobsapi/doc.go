@@ -27,7 +27,8 @@
 // checks:
 //
 //   - queue: queue.ValidateQueueName (1 to 64 bytes, no braces, ':',
-//     spaces or control characters);
+//     spaces or control characters) and, when ENQUEUE_QUEUES is set, one
+//     of its names (the detail lists them);
 //   - type: registered in shared/jobs; payload: at most 256 KiB once
 //     compacted, then the type's own validator (e.g. the webhook allow-list);
 //   - delay: a Go duration from 0s to queue.MaxDelay; run_at: RFC 3339, at
@@ -61,6 +62,15 @@
 // (and finds the complete job). A request that timed out on the client side
 // has either run entirely or not at all; retrying it with the same key is
 // safe and answers the original job if there was one.
+//
+// # Waking a worker
+//
+// With ENQUEUE_WAKE_FUNCTION set, the queue client wakes the worker function
+// (lambdawake: an asynchronous Invoke with {"wake":"<queue>"}) when an
+// enqueue finds no worker awake on the queue. A failed wake never fails the
+// enqueue: it is logged at WARN with the queue and the error and counted as
+// the EMF metric WakeFailed (a successful one as Woken), the answer is 202,
+// and the schedule's next tick runs the job.
 //
 // # Errors from the store
 //

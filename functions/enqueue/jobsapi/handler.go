@@ -29,6 +29,19 @@ type jobQueue interface {
 	Status(ctx context.Context, id string) (queue.Record, error)
 }
 
+// metrics is the part of telemetry.Metrics the handler uses.
+type metrics interface {
+	Count(name string, n int, dims ...telemetry.Dim)
+}
+
+// The handler's EMF metrics: wakes of a worker by an enqueue (queue.Waker).
+// No queue dimension: callers name queues, and each dimension value is a
+// metric of its own to pay for; the WARN line names the queue.
+const (
+	MetricWoken      = "Woken"
+	MetricWakeFailed = "WakeFailed"
+)
+
 type registry interface {
 	Handler(typ string) (queue.Handler, bool)
 	Validate(typ string, payload json.RawMessage) error
@@ -43,12 +56,16 @@ type Handler struct {
 	Scope string
 	// AdminScope lets a caller read every job's status; anyone else reads
 	// only the jobs it enqueued (DefaultAdminScope when empty).
-	AdminScope   string
+	AdminScope string
+	// Queues, when set (ENQUEUE_QUEUES), are the only queues a job may
+	// name; any other is a 400 listing them, and nothing is written.
+	Queues       []string
 	StoreTimeout time.Duration
 	// BatchTimeoutPerJob and BatchTimeoutPerMB lengthen a batch's store
 	// timeout with its size (see batchContext).
 	BatchTimeoutPerJob, BatchTimeoutPerMB time.Duration
 	Log                                   *slog.Logger
+	Metrics                               metrics // nil: none
 	// Now is the clock run_at is checked against (time.Now when nil); the
 	// queue itself schedules on Redis time.
 	Now func() time.Time
@@ -124,7 +141,8 @@ func (h *Handler) enqueue(ctx context.Context, log *slog.Logger, caller apigw.Id
 		log.Error("enqueue: store write failed", "error", err.Error(), "queue", j.Queue, "type", j.Type)
 		return maybeStored()
 	}
-	log.Info("enqueued", "id", e.ID, "type", j.Type, "duplicate", e.Duplicate, "sub", caller.Subject)
+	h.woken(log, j.Queue, e)
+	log.Info("enqueued", "id", e.ID, "type", j.Type, "duplicate", e.Duplicate, "woken", e.Woken, "sub", caller.Subject)
 	return apigw.JSON(202, EnqueueResponse{ID: e.ID, StatusURL: StatusURL(e.ID), Duplicate: e.Duplicate})
 }
 
@@ -163,6 +181,7 @@ func (h *Handler) batch(ctx context.Context, log *slog.Logger, caller apigw.Iden
 	resp := BatchResponse{Jobs: make([]BatchResult, len(out))}
 	var created, dups, conflicts int
 	for i, e := range out {
+		h.woken(log, jobs[i].Queue, e)
 		switch {
 		case errors.Is(e.Err, queue.ErrIdempotencyConflict):
 			p := conflictProblem()
@@ -229,6 +248,34 @@ func (h *Handler) mayRead(caller apigw.Identity, rec queue.Record) bool {
 // jobNotFound is the one answer for an unknown id and for another's job.
 func jobNotFound() events.APIGatewayProxyResponse {
 	return apigw.NotFound("No job has this id, or its record has expired.")
+}
+
+// woken logs and counts the wake an enqueue made (the queue client sets
+// Woken on the first job of each queue that found no worker awake), and
+// logs a queue used for the first time that the registry did not take (a
+// scheduled run drains only registered queues). A failed
+// wake is a WARN, never an error answer: the job is stored and the
+// schedule's next tick runs it.
+func (h *Handler) woken(log *slog.Logger, queueName string, e queue.Enqueued) {
+	if e.RegisterErr != nil {
+		log.Warn("enqueue: queue not registered yet; the next enqueue to it tries again", "queue", queueName, "error", e.RegisterErr.Error())
+	}
+	if !e.Woken {
+		return
+	}
+	if e.WakeErr != nil {
+		log.Warn("enqueue: wake failed; the job waits for the next scheduled run", "queue", queueName, "error", e.WakeErr.Error(), "metric", MetricWakeFailed)
+		h.count(MetricWakeFailed)
+		return
+	}
+	log.Debug("enqueue: woke a worker", "queue", queueName)
+	h.count(MetricWoken)
+}
+
+func (h *Handler) count(name string) {
+	if h.Metrics != nil {
+		h.Metrics.Count(name, 1)
+	}
 }
 
 // invalid is the 400 for invalid values, each listed with its pointer.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -94,6 +95,8 @@ func (h *Handler) job(r JobRequest, idem *string, at string, now time.Time) (que
 	j := queue.Job{Queue: r.Queue, Type: r.Type}
 	if err := queue.ValidateQueueName(r.Queue); err != nil {
 		bad("queue", "%s", detail(err, "1 to %d bytes, no braces, ':', spaces or control characters", queue.MaxQueueName))
+	} else if len(h.Queues) > 0 && !slices.Contains(h.Queues, r.Queue) {
+		bad("queue", "%q is not an allowed queue (%s); allowed: %s", r.Queue, EnvQueues, strings.Join(h.Queues, ", "))
 	}
 	// The payload, compacted: whitespace neither counts against the limit
 	// nor makes a retry with the same idempotency key a different job.

@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"time"
 
+	"github.com/lambdis/lambdis/functions/enqueue/lambdawake"
 	"github.com/lambdis/lambdis/shared/envvar"
 	"github.com/lambdis/lambdis/shared/jobs"
 	"github.com/lambdis/lambdis/shared/keys"
@@ -24,6 +27,12 @@ const (
 	EnvStoreTimeout = "ENQUEUE_STORE_TIMEOUT"
 	EnvScope        = "ENQUEUE_SCOPE"
 	EnvAdminScope   = "ENQUEUE_ADMIN_SCOPE" // reads every job's status (default DefaultAdminScope)
+	// EnvQueues is the allow-list of queue names (comma list; unset: any
+	// valid name).
+	EnvQueues = "ENQUEUE_QUEUES"
+	// EnvWakeFunction names the worker function an enqueue wakes
+	// (lambdawake; unset: no wakes, the schedule's ticks only).
+	EnvWakeFunction = lambdawake.EnvFunction
 )
 
 // DefaultStoreTimeout bounds one enqueue or status round trip.
@@ -52,9 +61,42 @@ func FromEnv(ctx context.Context, get envvar.Getenv, rdb redis.UniversalClient, 
 	if err != nil {
 		return nil, fmt.Errorf("enqueue: %w", err)
 	}
+	raw := envvar.String(get, EnvQueues, "")
+	allowed, err := ParseQueues(raw)
+	if err != nil {
+		return nil, fmt.Errorf("enqueue: %w", envvar.Wrap(EnvQueues, raw, err))
+	}
+	waker, err := lambdawake.FromEnv(ctx, get)
+	if err != nil {
+		return nil, fmt.Errorf("enqueue: %w", err)
+	}
+	q := queue.NewClient(rdb, kb, retention)
+	if waker != nil {
+		q.SetWaker(waker)
+	}
 	return &Handler{
-		Queue: queue.NewClient(rdb, kb, retention), Registry: reg,
+		Queue: q, Registry: reg, Queues: allowed,
 		Scope: envvar.String(get, EnvScope, ""), AdminScope: envvar.String(get, EnvAdminScope, DefaultAdminScope),
 		StoreTimeout: timeout, Log: log,
 	}, nil
+}
+
+// ParseQueues reads ENQUEUE_QUEUES: a comma list of valid, distinct queue
+// names ("" is no list).
+func ParseQueues(raw string) ([]string, error) {
+	if strings.TrimSpace(raw) == "" {
+		return nil, nil
+	}
+	var out []string
+	for _, name := range strings.Split(raw, ",") {
+		name = strings.TrimSpace(name)
+		if err := queue.ValidateQueueName(name); err != nil {
+			return nil, fmt.Errorf("%q: %w", name, err)
+		}
+		if slices.Contains(out, name) {
+			return nil, fmt.Errorf("%q is named twice", name)
+		}
+		out = append(out, name)
+	}
+	return out, nil
 }
