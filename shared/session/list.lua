@@ -6,7 +6,7 @@
 -- ARGV[1]  subject         ARGV[2..] handles, in the order of KEYS[3..]
 -- Each session is checked as get checks it (a dead one is cleaned up) and is
 -- not touched: listing is not a use. Returns one array per valid session,
--- {handle, expiry ms, field, value, ...}.
+-- {handle, expiry ms, field, value, ...}: the expiry as of its last use.
 local now = now_ms()
 local cutoff = redis.call('GET', KEYS[2])
 local out = {}
@@ -15,7 +15,8 @@ for i = 3, #KEYS do
   local s = session_live(KEYS[i], KEYS[1], handle, ARGV[1], now, cutoff)
   if s then
     local h = redis.call('HGETALL', KEYS[i])
-    table.insert(h, 1, session_expiry(s, now))
+    -- when it ends unless used again (session_expiry(s, seen))
+    table.insert(h, 1, session_expiry(s, s.seen))
     table.insert(h, 1, handle)
     out[#out + 1] = h
   end

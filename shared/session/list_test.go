@@ -50,7 +50,8 @@ func TestListDestroyHandleDestroyOthers(t *testing.T) {
 		if len(got) != 3 || got[a1.Handle()].Data["device"] != "laptop" || got[a2.Handle()].Handle != a2.Handle() {
 			t.Fatalf("list alice %+v", got)
 		}
-		if l := got[a1.Handle()]; !l.Created.Equal(c1.Created) || !l.LastSeen.Equal(c1.LastSeen) || l.Subject != "alice" {
+		if l := got[a1.Handle()]; !l.Created.Equal(c1.Created) || !l.LastSeen.Equal(c1.LastSeen) || l.Subject != "alice" ||
+			!l.Expires.Equal(c1.Expires) {
 			t.Fatalf("listed %+v, created %+v", l, c1)
 		}
 		// A session that is listed but whose hash is gone is not shown,
