@@ -355,3 +355,33 @@ func TestAnonymousCallersReachTheAuthorizer(t *testing.T) {
 		t.Errorf("RATE_LIMITS_ANONYMOUS = %v", env["RATE_LIMITS_ANONYMOUS"])
 	}
 }
+
+// The session routes (issue 16) are behind the authorizer, which is what
+// lets a cookie log in, out and list sessions: each invokes the session
+// function, whose role is its own (TestFunctionRolesLeastPrivilege).
+func TestSessionRoutesBehindAuthorizer(t *testing.T) {
+	s := defaults(t)
+	authorizer, _ := s.only(t, "AWS::ApiGateway::Authorizer")
+	methods := apiMethods(t, s)
+	for _, r := range []string{"POST /sessions", "GET /sessions", "DELETE /sessions", "DELETE /sessions/{handle}"} {
+		m, ok := methods[r]
+		switch {
+		case !ok:
+			t.Errorf("%s: no such method", r)
+		case m.authType != "CUSTOM" || m.authorizer != authorizer:
+			t.Errorf("%s: AuthorizationType %s, authorizer %q; want CUSTOM with %s", r, m.authType, m.authorizer, authorizer)
+		case m.integration["Type"] != "AWS_PROXY" || !strings.Contains(js(m.integration["Uri"]), `"SessionFunction","Arn"`):
+			t.Errorf("%s: integration %s, want AWS_PROXY to SessionFunction", r, js(m.integration))
+		}
+	}
+	fn := props(s.resource(t, "SessionFunction"))
+	if role := ref(fn["Role"]); !strings.HasPrefix(role, "SessionFunctionRole") {
+		t.Errorf("SessionFunction role %s, want its own", role)
+	}
+	env := fn["Environment"].(map[string]any)["Variables"].(map[string]any)
+	for _, k := range []string{"JWT_SECRET_ARN", "JWT_SECRET"} {
+		if _, ok := env[k]; ok {
+			t.Errorf("SessionFunction has %s: it verifies no token (the authorizer did)", k)
+		}
+	}
+}

@@ -79,6 +79,12 @@ var Functions = []Spec{
 		{"GET", "/leaderboards/{board}/settings"},
 		{"POST", "/leaderboards/{board}/ranks"},
 	}},
+	{Name: "session", Role: API, Memory: 256, Timeout: 10 * time.Second, Routes: []Route{
+		{"POST", "/sessions"},
+		{"GET", "/sessions"},
+		{"DELETE", "/sessions"},
+		{"DELETE", "/sessions/{handle}"},
+	}},
 }
 
 // HealthRoute is the one unauthenticated method; API Gateway answers it

@@ -21,6 +21,9 @@ type Identity struct {
 	Issuer    string
 	Scopes    []string
 	Anonymous bool
+	// Session is the handle of the session the caller presented; empty
+	// when the caller presented a token (or nothing).
+	Session string
 }
 
 // HasScope reports whether the caller was granted scope s (exact match).
@@ -62,6 +65,9 @@ func Caller(req events.APIGatewayProxyRequest) (Identity, error) {
 	}
 	if f := strings.Fields(scope); len(f) > 0 {
 		id.Scopes = f
+	}
+	if id.Session, err = get(ContextKeySession); err != nil {
+		return Identity{}, err
 	}
 	anon, err := get(ContextKeyAnonymous)
 	if err != nil {

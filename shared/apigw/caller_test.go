@@ -37,6 +37,11 @@ func TestCaller(t *testing.T) {
 			want: Identity{Subject: "bob", Scopes: []string{"a"}},
 		},
 		{
+			name: "a session's handle",
+			req:  withCtx(map[string]any{"sub": "dan", "anonymous": "false", "scope": "read", "auth": "session", "session": "0123456789abcdef0123456789abcdef"}),
+			want: Identity{Subject: "dan", Scopes: []string{"read"}, Session: "0123456789abcdef0123456789abcdef"},
+		},
+		{
 			name: "typed true",
 			req:  withCtx(map[string]any{"anonymous": true}),
 			want: Identity{Anonymous: true},

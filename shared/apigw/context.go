@@ -16,6 +16,10 @@ const (
 	ContextKeyIssuer    = "iss"       // token issuer
 	ContextKeyScope     = "scope"     // space-separated scopes
 	ContextKeyAnonymous = "anonymous" // "true" or "false"
+	// ContextKeySession is the handle of the presenting session (a hash of
+	// its secret, never the session id), set only when the caller
+	// authenticated with a session instead of a token.
+	ContextKeySession = "session"
 
 	ContextKeyRateLimit       = "ratelimit"        // RateLimit field value (FormatRateLimit)
 	ContextKeyRateLimitPolicy = "ratelimit_policy" // RateLimit-Policy field value (FormatRateLimitPolicy)

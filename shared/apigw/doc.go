@@ -13,7 +13,8 @@
 //     invalid JSON, unknown fields and trailing data with a *BodyError, and
 //     DecodeError maps any such error to the right problem in one call.
 //   - the caller: Caller reads the Identity the REQUEST authorizer put in the
-//     request context (sub, jti, iss, scope, anonymous).
+//     request context (sub, jti, iss, scope, anonymous, and session: the
+//     handle of a presenting session).
 //   - rate-limit headers: FormatRateLimit and FormatRateLimitPolicy build the
 //     IETF RateLimit / RateLimit-Policy field values
 //     (draft-ietf-httpapi-ratelimit-headers-11) for the authorizer, and

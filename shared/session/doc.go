@@ -64,6 +64,15 @@
 // is enough). Update changes user data without counting as a use; Peek reads
 // without one.
 //
+// # An account page
+//
+// List returns a subject's valid sessions (read the index, then one script
+// checks and reads every listed session; no use is recorded). A session is
+// named to its owner by its handle, never its id: DestroyHandle ends one by
+// handle under the caller's own subject (another subject's handle is simply
+// not found), and DestroyOthers ends every session but the caller's in one
+// script ("log out other devices").
+//
 // # The authorizer's decision
 //
 // Decide is one EVALSHA of ratelimit's gcra.lua + session.lua + decide.lua:
@@ -73,8 +82,8 @@
 // touched and every policy charged. The rate-limit state is the subject's,
 // shared with the subject's tokens.
 //
-// Configuration (ConfigFromEnv, for a function that creates sessions):
-// SESSION_IDLE_TTL (default 30m), SESSION_MAX_TTL (default 24h, 0 for none),
+// Configuration (ConfigFromEnv, for a function that creates sessions, such
+// as functions/session): SESSION_IDLE_TTL (default 30m), SESSION_MAX_TTL (default 24h, 0 for none),
 // SESSION_MAX_PER_USER (default 100). The authorizer needs none of them: each
 // session carries its own TTLs.
 package session

@@ -12,6 +12,11 @@ import (
 	"github.com/lambdis/lambdis/shared/authz"
 )
 
+// CookieName is the cookie that carries a session id in a browser
+// (lambdis_session=<id>); the authorizer reads it when a request has no
+// Authorization header.
+const CookieName = "lambdis_session"
+
 // Bounds of a session id.
 const (
 	// MaxSubjectBytes bounds the subject a session is created for.

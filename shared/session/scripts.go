@@ -22,11 +22,17 @@ var (
 	destroyAllLua string
 	//go:embed decide.lua
 	decideLua string
+	//go:embed list.lua
+	listLua string
+	//go:embed destroy_others.lua
+	destroyOthersLua string
 
-	createScript     = redis.NewScript(sessionLua + "\n" + createLua)
-	getScript        = redis.NewScript(sessionLua + "\n" + getLua)
-	updateScript     = redis.NewScript(sessionLua + "\n" + updateLua)
-	destroyScript    = redis.NewScript(destroyLua)
-	destroyAllScript = redis.NewScript(destroyAllLua)
-	decideScript     = redis.NewScript(ratelimit.GCRALua + "\n" + sessionLua + "\n" + decideLua)
+	createScript        = redis.NewScript(sessionLua + "\n" + createLua)
+	getScript           = redis.NewScript(sessionLua + "\n" + getLua)
+	updateScript        = redis.NewScript(sessionLua + "\n" + updateLua)
+	destroyScript       = redis.NewScript(destroyLua)
+	destroyAllScript    = redis.NewScript(destroyAllLua)
+	decideScript        = redis.NewScript(ratelimit.GCRALua + "\n" + sessionLua + "\n" + decideLua)
+	listScript          = redis.NewScript(sessionLua + "\n" + listLua)
+	destroyOthersScript = redis.NewScript(destroyOthersLua)
 )

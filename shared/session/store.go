@@ -87,6 +87,7 @@ func validTTLs(idle, maxTTL time.Duration) error {
 type scripter interface {
 	redis.Scripter
 	Del(ctx context.Context, keys ...string) *redis.IntCmd
+	ZRange(ctx context.Context, key string, start, stop int64) *redis.StringSliceCmd
 }
 
 // Store keeps sessions. It is safe for concurrent use.

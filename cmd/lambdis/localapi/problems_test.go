@@ -103,6 +103,15 @@ func TestNoGoInProblemDetails(t *testing.T) {
 		add("GET", p, user, "")
 	}
 	add("DELETE", "/leaderboards/g/players/alice", user, "")
+	// Sessions (issue 16): the login body, a handle that is not the
+	// caller's, a token logging out.
+	add("POST", "/sessions", user, member(`{"device":@}`)...)
+	add("POST", "/sessions", user, member(`@`)...)
+	add("POST", "/sessions", user, `{"device":"a","Device":"b"}`, `{"device":"a","device":"b"}`, `{"remember":true}`,
+		`{"device":"`+strings.Repeat("a", 200)+`"}`, "{\"device\":\"\xff\"}", `{"device":"a\u0000b"}`)
+	add("DELETE", "/sessions/"+strings.Repeat("0", 32), user, "")
+	add("DELETE", "/sessions/current", user, "")
+	add("DELETE", "/sessions", user, `{"all":true}`)
 	add("PUT", "/jobs", user, job)
 	// The job of another caller.
 	status, created, body := callBody(t, hs, "POST", "/jobs", user, job)

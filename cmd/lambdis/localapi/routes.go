@@ -8,6 +8,7 @@ import (
 	"github.com/lambdis/lambdis/functions/enqueue/jobsapi"
 	"github.com/lambdis/lambdis/functions/leaderboard/boards"
 	"github.com/lambdis/lambdis/functions/revoke/revocation"
+	"github.com/lambdis/lambdis/functions/session/sessionsapi"
 	"github.com/lambdis/lambdis/shared/queue"
 )
 
@@ -41,6 +42,10 @@ func (s *Server) routes(ctx context.Context) ([]Route, error) {
 	if err != nil {
 		return nil, fmt.Errorf("localapi: %w", err)
 	}
+	sessions, err := sessionsapi.FromEnv(ctx, s.getenv, s.rdb, s.functionLog("session"))
+	if err != nil {
+		return nil, fmt.Errorf("localapi: %w", err)
+	}
 
 	return []Route{
 		{http.MethodGet, "/health", NoAuth, s.health},
@@ -57,5 +62,9 @@ func (s *Server) routes(ctx context.Context) ([]Route, error) {
 		{http.MethodPut, "/leaderboards/{board}", Authorized, leaderboard.Handle},
 		{http.MethodGet, "/leaderboards/{board}/settings", Authorized, leaderboard.Handle},
 		{http.MethodPost, "/leaderboards/{board}/ranks", Authorized, leaderboard.Handle},
+		{http.MethodPost, "/sessions", Authorized, sessions.Handle},
+		{http.MethodGet, "/sessions", Authorized, sessions.Handle},
+		{http.MethodDelete, "/sessions", Authorized, sessions.Handle},
+		{http.MethodDelete, "/sessions/{handle}", Authorized, sessions.Handle},
 	}, nil
 }

@@ -22,7 +22,8 @@
 //   - over a limit: Deny with retry_after, policy, limit, remaining and reset
 //     in the context → 429 problem+json (Deny means nothing else);
 //   - otherwise Allow for every method of the stage, with sub, scope, jti, iss
-//     (a session: sub, scope and auth=session, no jti or iss) and the
+//     (a session: sub, scope, auth=session and session=<its handle, never
+//     the id>, no jti or iss) and the
 //     RateLimit/RateLimit-Policy header values in the context;
 //   - Redis unavailable or slow: revocation cannot be checked, so by default
 //     the authorizer fails closed (an error → 500, mapped to 503); with

@@ -183,6 +183,7 @@ func (h *Handler) session(ctx context.Context, log *slog.Logger, req events.APIG
 		apigw.ContextKeySubject:   id.Subject(),
 		apigw.ContextKeyScope:     strings.Join(d.Scopes, " "),
 		apigw.ContextKeyAnonymous: "false",
+		apigw.ContextKeySession:   id.Handle(),
 		ContextKeyAuth:            AuthSession,
 	}, d.Limit)
 }

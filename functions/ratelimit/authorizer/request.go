@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/lambdis/lambdis/shared/session"
 )
 
 // headerValues returns every value of the header name in req, whatever its
@@ -69,7 +70,7 @@ func hasHeader(req events.APIGatewayCustomAuthorizerRequestTypeRequest, name str
 
 // SessionCookie is the cookie that carries a session id when the request
 // has no Authorization header.
-const SessionCookie = "lambdis_session"
+const SessionCookie = session.CookieName
 
 // sessionScheme is the Authorization scheme of a session id.
 const sessionScheme = "Session"

@@ -58,7 +58,8 @@ func TestSessionAllow(t *testing.T) {
 			remaining--
 			ctx := resp.Context
 			if ctx[apigw.ContextKeySubject] != "alice" || ctx[apigw.ContextKeyScope] != "read write" ||
-				ctx[apigw.ContextKeyAnonymous] != "false" || ctx[ContextKeyAuth] != AuthSession {
+				ctx[apigw.ContextKeyAnonymous] != "false" || ctx[ContextKeyAuth] != AuthSession ||
+				ctx[apigw.ContextKeySession] != id.Handle() {
 				t.Fatalf("%s: identity context %v", name, ctx)
 			}
 			if _, has := ctx[apigw.ContextKeyJTI]; has {
