@@ -69,7 +69,7 @@ var Functions = []Spec{
 	// The worker's timeout is longer than the schedule's interval
 	// (ScheduleInterval): a run that lingers on due work overlaps the
 	// next tick, so a delayed job due at any time finds a worker awake.
-	{Name: "worker", Role: Scheduled, Memory: 512, Timeout: 90 * time.Second, Jobs: true},
+	{Name: "worker", Role: Scheduled, Memory: 512, Timeout: 2 * time.Minute, Jobs: true},
 	{Name: "leaderboard", Role: API, Memory: 256, Timeout: 10 * time.Second, Routes: []Route{
 		{"POST", "/leaderboards/{board}/scores"},
 		{"GET", "/leaderboards/{board}"},

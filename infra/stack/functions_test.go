@@ -153,7 +153,7 @@ func TestFunctionProperties(t *testing.T) {
 				want = map[string]any{"JOB_RETENTION": "24h", "ENQUEUE_WAKE_FUNCTION": map[string]any{"Ref": "WorkerFunction"}}
 			case "worker":
 				// No WorkerQueues: every registered queue, WORKER_QUEUES declared empty.
-				want = map[string]any{"JOB_RETENTION": "24h", "WORKER_QUEUES": "", "WORKER_FUNCTION_TIMEOUT": "1m30s", "WORKER_LINGER": "5s"}
+				want = map[string]any{"JOB_RETENTION": "24h", "WORKER_QUEUES": "", "WORKER_FUNCTION_TIMEOUT": "2m0s", "WORKER_LINGER": "5s"}
 			}
 			for k, v := range want {
 				if js(env[k]) != js(v) {

@@ -57,6 +57,12 @@ func TestWorkerOutlivesTheTick(t *testing.T) {
 	if timeout <= ScheduleInterval {
 		t.Errorf("worker timeout %v, want longer than the schedule's interval %v", timeout, ScheduleInterval)
 	}
+	// A run starts jobs until its timeout less the job timeout (half the
+	// function's, at most 30s) and a 1s reserve: that window must cover the
+	// interval, or a delayed job due in the gap waits for the next tick.
+	if window := timeout - min(30*time.Second, timeout/2) - time.Second; window < ScheduleInterval {
+		t.Errorf("worker timeout %v: a run starts jobs for %v, less than the schedule's interval %v", timeout, window, ScheduleInterval)
+	}
 	env := p["Environment"].(map[string]any)["Variables"].(map[string]any)
 	if ft, err := time.ParseDuration(env["WORKER_FUNCTION_TIMEOUT"].(string)); err != nil || ft != timeout {
 		t.Errorf("WORKER_FUNCTION_TIMEOUT %v (%v), want the function's timeout %v", env["WORKER_FUNCTION_TIMEOUT"], err, timeout)

@@ -70,8 +70,8 @@ func TestWorkerFunction(t *testing.T) {
 		t.Errorf("EventInvokeConfig %s, want the worker with 0 retries and 60 s", js(c))
 	}
 	env := p["Environment"].(map[string]any)["Variables"].(map[string]any)
-	if env["WORKER_FUNCTION_TIMEOUT"] != "1m30s" || p["Timeout"] != float64(90) {
-		t.Errorf("WORKER_FUNCTION_TIMEOUT %v with Timeout %v, want them equal (90 s)", env["WORKER_FUNCTION_TIMEOUT"], p["Timeout"])
+	if env["WORKER_FUNCTION_TIMEOUT"] != "2m0s" || p["Timeout"] != float64(120) {
+		t.Errorf("WORKER_FUNCTION_TIMEOUT %v with Timeout %v, want them equal (120 s)", env["WORKER_FUNCTION_TIMEOUT"], p["Timeout"])
 	}
 	enq := props(s.resource(t, "EnqueueFunction"))["Environment"].(map[string]any)["Variables"].(map[string]any)
 	if env["JOB_RETENTION"] != enq["JOB_RETENTION"] {
