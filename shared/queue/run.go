@@ -336,27 +336,15 @@ func (r *run) wait(ctx context.Context, until time.Time) {
 	case f := <-r.results:
 		r.collect(f)
 	case m, ok := <-r.bells:
-		if ok {
+		if !ok {
+			r.bells = nil
+		} else {
 			r.ring(m)
 		}
 	case <-t.C:
 	case <-ctx.Done():
 	}
-	// take whatever else arrived, without waiting
-	for {
-		select {
-		case f := <-r.results:
-			r.collect(f)
-		case m, ok := <-r.bells:
-			if !ok {
-				r.bells = nil
-				return
-			}
-			r.ring(m)
-		default:
-			return
-		}
-	}
+	r.listen() // whatever else arrived
 }
 
 // listen takes the doorbells that rang and the jobs that finished,
