@@ -8,7 +8,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"regexp"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -21,8 +20,6 @@ import (
 const (
 	defaultDeadLimit = 20
 	maxDeadLimit     = 1000
-	// deadScanPage is the page size when looking dead letters up by job id.
-	deadScanPage = 500
 	// deadErrorWidth bounds the error column of the dead-letter table.
 	deadErrorWidth = 100
 )
@@ -370,7 +367,7 @@ func runQueueDead(ctx context.Context, c cli, name string, args []string) int {
 	switch {
 	case *limit < 1 || *limit > maxDeadLimit:
 		return f.bad("--limit %d: must be from 1 to %d", *limit, maxDeadLimit)
-	case *after != "" && !entryIDPattern.MatchString(*after):
+	case *after != "" && !queue.IsEntryID(*after):
 		return f.bad("--after %q: not a stream entry id (like 1700000000000-0)", *after)
 	}
 	qc, closeFn, err := f.client(ctx)
@@ -424,10 +421,6 @@ func oneLine(s string, width int) string {
 	return s
 }
 
-// entryIDPattern is a whole stream entry id, ms-seq: a prefix such as "ms"
-// alone would select different entries in XRANGE and XDEL.
-var entryIDPattern = regexp.MustCompile(`^[0-9]{1,20}-[0-9]{1,20}$`)
-
 // selectFlags are --id and --all of redrive and purge-dead.
 type selectFlags struct {
 	ids *listFlag
@@ -450,67 +443,11 @@ func (s selectFlags) check() string {
 		return "give --id ID (repeatable) or --all"
 	}
 	for _, id := range s.ids.values {
-		if !entryIDPattern.MatchString(id) {
-			if _, err := queue.QueueOf(id); err != nil {
-				return fmt.Sprintf("--id %q: neither an entry id (1700000000000-0) nor a job id (<queue>:<32 hex>)", id)
-			}
+		if queue.ValidateDeadLetterRef(id) != nil {
+			return fmt.Sprintf("--id %q: neither an entry id (1700000000000-0) nor a job id (<queue>:<32 hex>)", id)
 		}
 	}
 	return ""
-}
-
-// resolve turns the --id values into the dead-letter entry ids of queue q;
-// missing lists the values that match no dead letter.
-func resolve(ctx context.Context, qc *queue.Client, q string, ids []string) (entries, missing []string, err error) {
-	seen := map[string]bool{}
-	add := func(e string) {
-		if !seen[e] {
-			seen[e] = true
-			entries = append(entries, e)
-		}
-	}
-	byJob := map[string]bool{}
-	for _, id := range ids {
-		if entryIDPattern.MatchString(id) {
-			d, err := qc.DeadLetter(ctx, q, id)
-			switch {
-			case errors.Is(err, queue.ErrNotFound):
-				missing = append(missing, id)
-			case err != nil:
-				return nil, nil, err
-			default:
-				add(d.EntryID)
-			}
-			continue
-		}
-		byJob[id] = false
-	}
-	if len(byJob) > 0 {
-		after := ""
-		for {
-			page, err := qc.DeadLetters(ctx, q, deadScanPage, after)
-			if err != nil {
-				return nil, nil, err
-			}
-			for _, d := range page {
-				if _, ok := byJob[d.JobID]; ok {
-					byJob[d.JobID] = true
-					add(d.EntryID)
-				}
-			}
-			if len(page) < deadScanPage {
-				break
-			}
-			after = page[len(page)-1].EntryID
-		}
-		for _, id := range ids {
-			if found, ok := byJob[id]; ok && !found {
-				missing = append(missing, id)
-				byJob[id] = true // report once
-			}
-		}
-	}
-	return entries, missing, nil
 }
 
 func runQueueRedrive(ctx context.Context, c cli, name string, args []string) int {
@@ -519,20 +456,16 @@ func runQueueRedrive(ctx context.Context, c cli, name string, args []string) int
 			"the job ids redriven, one a line. Exit status 1 when an --id is not a dead letter\n"+
 			"of the queue (the others are redriven).")
 	sel := addSelectFlags(f, "redrive")
-	return onDeadLetters(ctx, f, sel, args, nil, func(qc *queue.Client, q string, entries []string) int {
-		var redriven []string
-		var err error
-		if *sel.all || len(entries) > 0 {
-			redriven, err = qc.Redrive(ctx, q, entries...)
-		}
+	return onDeadLetters(ctx, f, sel, args, nil, func(qc *queue.Client, q string) ([]string, int) {
+		redriven, missing, err := qc.RedriveDead(ctx, q, *sel.all, sel.ids.values)
 		for _, id := range redriven {
 			fmt.Fprintln(c.stdout, id)
 		}
 		if err != nil {
-			return f.fail(err)
+			return nil, f.fail(err)
 		}
 		fmt.Fprintf(c.stderr, "%s: %s of %s redriven\n", name, plural(len(redriven), "dead letter"), q)
-		return exitOK
+		return missing, exitOK
 	})
 }
 
@@ -549,24 +482,22 @@ func runQueuePurge(ctx context.Context, c cli, name string, args []string) int {
 		}
 		return ""
 	}
-	return onDeadLetters(ctx, f, sel, args, refuse, func(qc *queue.Client, q string, entries []string) int {
-		var n int64
-		if *sel.all || len(entries) > 0 {
-			var err error
-			if n, err = qc.Purge(ctx, q, entries...); err != nil {
-				return f.fail(err)
-			}
+	return onDeadLetters(ctx, f, sel, args, refuse, func(qc *queue.Client, q string) ([]string, int) {
+		n, missing, err := qc.PurgeDead(ctx, q, *sel.all, sel.ids.values)
+		if err != nil {
+			return nil, f.fail(err)
 		}
 		fmt.Fprintf(c.stdout, "%s of %s deleted\n", plural(int(n), "dead letter"), q)
-		return exitOK
+		return missing, exitOK
 	})
 }
 
 // onDeadLetters is what redrive and purge-dead share: it parses "<queue>"
-// and the selection (refuse, if given, may reject it), opens the queue,
-// resolves --id values to dead-letter entries (none with --all) and runs act
-// on them. --id values that matched no dead letter make the status 1.
-func onDeadLetters(ctx context.Context, f *queueFlags, sel selectFlags, args []string, refuse func(q string) string, act func(qc *queue.Client, q string, entries []string) int) int {
+// and the selection (refuse, if given, may reject it), opens the queue and
+// runs act, the library call (queue.Client.RedriveDead or PurgeDead, which
+// select the dead letters --id names, or all), which returns the --id values
+// that matched no dead letter: they make the status 1.
+func onDeadLetters(ctx context.Context, f *queueFlags, sel selectFlags, args []string, refuse func(q string) string, act func(qc *queue.Client, q string) (missing []string, code int)) int {
 	q, code, ok := f.parseQueue(args)
 	if !ok {
 		return code
@@ -584,13 +515,8 @@ func onDeadLetters(ctx context.Context, f *queueFlags, sel selectFlags, args []s
 		return f.fail(err)
 	}
 	defer closeFn()
-	var entries, missing []string
-	if !*sel.all {
-		if entries, missing, err = resolve(ctx, qc, q, sel.ids.values); err != nil {
-			return f.fail(err)
-		}
-	}
-	if code := act(qc, q, entries); code != exitOK {
+	missing, code := act(qc, q)
+	if code != exitOK {
 		return code
 	}
 	return reportMissing(f.c, f.name, q, missing)
