@@ -12,7 +12,10 @@ var (
 	decideLua string
 	//go:embed revoke_all.lua
 	revokeAllLua string
+	//go:embed peek.lua
+	peekLua string
 
 	decideScript    = redis.NewScript(ratelimit.GCRALua + "\n" + decideLua)
 	revokeAllScript = redis.NewScript(revokeAllLua)
+	peekScript      = redis.NewScript(ratelimit.GCRALua + "\n" + peekLua)
 )
