@@ -53,15 +53,10 @@ type deadLetterView struct {
 func newDeadLetterViews(list []queue.DeadLetter) []deadLetterView {
 	out := make([]deadLetterView, len(list))
 	for i, d := range list {
-		var raw []struct {
-			Attempt int    `json:"attempt"`
-			Error   string `json:"error"`
-			AtMS    int64  `json:"at_ms"`
-		}
-		_ = json.Unmarshal(d.Errors, &raw) // "[]" or an object: no history
-		errs := make([]attemptErrorView, len(raw))
-		for j, e := range raw {
-			errs[j] = attemptErrorView{Attempt: e.Attempt, Error: e.Error, At: jsonTime(time.UnixMilli(e.AtMS))}
+		hist := d.History()
+		errs := make([]attemptErrorView, len(hist))
+		for j, e := range hist {
+			errs[j] = attemptErrorView{Attempt: e.Attempt, Error: e.Error, At: jsonTime(e.At)}
 		}
 		out[i] = deadLetterView{
 			EntryID: d.EntryID, JobID: d.JobID, Type: d.Type, Payload: d.Payload, Attempts: d.Attempts,

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -36,6 +37,22 @@ func deadLetter(m redis.XMessage) DeadLetter {
 	d.Attempts, _ = strconv.Atoi(s("attempts"))
 	d.DiedAt, _ = strconv.ParseInt(s("died_ms"), 10, 64)
 	return d
+}
+
+// History is the dead letter's error history, one entry per failed
+// attempt, oldest first (none when the worker stored no list).
+func (d DeadLetter) History() []AttemptError {
+	var raw []struct {
+		Attempt int    `json:"attempt"`
+		Error   string `json:"error"`
+		AtMS    int64  `json:"at_ms"`
+	}
+	_ = json.Unmarshal(d.Errors, &raw) // "[]" or an object: no history
+	out := make([]AttemptError, len(raw))
+	for i, e := range raw {
+		out[i] = AttemptError{Attempt: e.Attempt, Error: e.Error, At: time.UnixMilli(e.AtMS).UTC()}
+	}
+	return out
 }
 
 // DeadLetters lists up to count dead letters of a queue, oldest first,
