@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/lambdis/lambdis/functions/admin/adminapi"
 	"github.com/lambdis/lambdis/functions/enqueue/jobsapi"
 	"github.com/lambdis/lambdis/functions/leaderboard/boards"
 	"github.com/lambdis/lambdis/functions/revoke/revocation"
@@ -46,6 +47,10 @@ func (s *Server) routes(ctx context.Context) ([]Route, error) {
 	if err != nil {
 		return nil, fmt.Errorf("localapi: %w", err)
 	}
+	admin, err := adminapi.FromEnv(ctx, s.getenv, s.rdb, s.functionLog("admin"))
+	if err != nil {
+		return nil, fmt.Errorf("localapi: %w", err)
+	}
 
 	return []Route{
 		{http.MethodGet, "/health", NoAuth, s.health},
@@ -66,5 +71,11 @@ func (s *Server) routes(ctx context.Context) ([]Route, error) {
 		{http.MethodGet, "/sessions", Authorized, sessions.Handle},
 		{http.MethodDelete, "/sessions", Authorized, sessions.Handle},
 		{http.MethodDelete, "/sessions/{handle}", Authorized, sessions.Handle},
+		{http.MethodGet, "/admin/queues", Authorized, admin.Handle},
+		{http.MethodGet, "/admin/queues/{queue}/dead", Authorized, admin.Handle},
+		{http.MethodDelete, "/admin/queues/{queue}/dead", Authorized, admin.Handle},
+		{http.MethodPost, "/admin/queues/{queue}/dead/redrive", Authorized, admin.Handle},
+		{http.MethodGet, "/admin/jobs/{id}", Authorized, admin.Handle},
+		{http.MethodGet, "/admin/subjects/{sub}/limits", Authorized, admin.Handle},
 	}, nil
 }
