@@ -176,12 +176,14 @@ func generate(t testing.TB) map[string][]byte {
 			workerFunction:      workerEnv(),
 			leaderboardFunction: leaderboardEnv(),
 			sessionFunction:     sessionEnv(),
+			adminFunction:       adminEnv(),
 		}),
 	}
 	maps.Copy(samples, jobSamples(t))         // enqueue_test.go
 	maps.Copy(samples, workerSamples())       // worker_test.go
 	maps.Copy(samples, leaderboardSamples(t)) // leaderboard_test.go
 	maps.Copy(samples, sessionSamples(t))     // session_test.go
+	maps.Copy(samples, adminSamples(t))       // admin_test.go
 	out := make(map[string][]byte, len(samples))
 	for name, v := range samples {
 		out[name] = encode(t, v)
@@ -410,7 +412,7 @@ func sampleFiles(t testing.TB) []string {
 	var out []string
 	for name := range generate(t) {
 		if name != fileEnv && !slices.Contains(jobFiles, name) && !slices.Contains(workerFiles, name) &&
-			!slices.Contains(leaderboardFiles, name) && !slices.Contains(sessionFiles, name) {
+			!slices.Contains(leaderboardFiles, name) && !slices.Contains(sessionFiles, name) && !slices.Contains(adminFiles, name) {
 			out = append(out, name)
 		}
 	}

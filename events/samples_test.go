@@ -116,7 +116,7 @@ func TestSamplesDecode(t *testing.T) {
 		if err := decodeStrict(readSample(t, fileEnv), &env); err != nil {
 			t.Fatalf("events/env.json: %v", err)
 		}
-		if want := []string{enqueueFunction, leaderboardFunction, samParameters, ratelimitFunction, revokeFunction, sessionFunction, workerFunction}; !slices.Equal(sortedKeys(env), want) {
+		if want := []string{adminFunction, enqueueFunction, leaderboardFunction, samParameters, ratelimitFunction, revokeFunction, sessionFunction, workerFunction}; !slices.Equal(sortedKeys(env), want) {
 			t.Errorf("env.json has functions %v, want %v", sortedKeys(env), want)
 		}
 		for _, fn := range []string{ratelimitFunction, revokeFunction} { // enqueue_test.go checks EnqueueFunction's

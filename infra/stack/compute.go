@@ -168,6 +168,11 @@ func (s *Stack) environment(spec Spec) (map[string]*string, []*string) {
 		set("AUTHZ_RATELIMIT_FAIL_OPEN", strconv.FormatBool(p.RateLimitFailOpen))
 		set("AUTHZ_REVOCATION_FAIL_OPEN", strconv.FormatBool(p.RevocationFailOpen))
 	}
+	if spec.Admin {
+		set("RATE_LIMITS", p.RateLimits)
+		set("AUTHZ_MAX_TOKEN_TTL", p.MaxTokenTTL)
+		set("JOB_RETENTION", p.JobRetention)
+	}
 	if spec.Jobs {
 		set("JOB_RETENTION", p.JobRetention)
 		if s.WebhookSecret != nil {

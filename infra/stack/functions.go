@@ -42,6 +42,10 @@ type Spec struct {
 	// Jobs: the function reads the job types' configuration (JOB_RETENTION,
 	// WEBHOOK_*).
 	Jobs bool
+	// Admin: the function shows the state the others keep, so it reads
+	// their settings: the authorizer's RATE_LIMITS and AUTHZ_MAX_TOKEN_TTL,
+	// and JOB_RETENTION (no secret but the cache's).
+	Admin bool
 }
 
 // LogicalID is the CloudFormation logical id of the function, the name
@@ -84,6 +88,17 @@ var Functions = []Spec{
 		{"GET", "/sessions"},
 		{"DELETE", "/sessions"},
 		{"DELETE", "/sessions/{handle}"},
+	}},
+	// The admin API (functions/admin): every route needs the admin scope,
+	// which the function checks; a redrive of every dead letter is one
+	// script call per hundred, within ADMIN_STORE_TIMEOUT (10 s).
+	{Name: "admin", Role: API, Memory: 256, Timeout: 15 * time.Second, Admin: true, Routes: []Route{
+		{"GET", "/admin/queues"},
+		{"GET", "/admin/queues/{queue}/dead"},
+		{"DELETE", "/admin/queues/{queue}/dead"},
+		{"POST", "/admin/queues/{queue}/dead/redrive"},
+		{"GET", "/admin/jobs/{id}"},
+		{"GET", "/admin/subjects/{sub}/limits"},
 	}},
 }
 

@@ -149,6 +149,13 @@ func TestFunctionProperties(t *testing.T) {
 				}
 			case "revoke":
 				want = map[string]any{"JWT_SECRET_ARN": map[string]any{"Ref": jwtSecret}, "JWT_SECRET": "", "AUTHZ_MAX_TOKEN_TTL": "24h"}
+			case "admin":
+				want = map[string]any{"RATE_LIMITS": "per_second=10/1s:20,per_minute=300/1m", "AUTHZ_MAX_TOKEN_TTL": "24h", "JOB_RETENTION": "24h"}
+				for _, k := range []string{"JWT_SECRET_ARN", "WEBHOOK_SECRET_ARN", "WEBHOOK_ALLOWED_URLS"} {
+					if _, ok := env[k]; ok {
+						t.Errorf("%s is set: the admin function reads no secret but the cache's", k)
+					}
+				}
 			case "enqueue":
 				want = map[string]any{"JOB_RETENTION": "24h", "ENQUEUE_WAKE_FUNCTION": map[string]any{"Ref": "WorkerFunction"}}
 			case "worker":
