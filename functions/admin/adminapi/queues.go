@@ -236,7 +236,7 @@ func selection(req events.APIGatewayProxyRequest) (q string, all bool, ids []str
 
 // queueParam reads and validates {queue}.
 func queueParam(req events.APIGatewayProxyRequest) (string, *events.APIGatewayProxyResponse) {
-	q := pathParam(req, "queue")
+	q := req.PathParameters["queue"] // raw, as the leaderboard reads {board}: a queue name may hold '%'
 	if err := queue.ValidateQueueName(q); err != nil {
 		r := apigw.BadRequest("queue: " + err.Error() + ".")
 		return "", &r
@@ -245,11 +245,17 @@ func queueParam(req events.APIGatewayProxyRequest) (string, *events.APIGatewayPr
 }
 
 func (h *Handler) job(ctx context.Context, log *slog.Logger, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
-	id := pathParam(req, "id")
-	if _, err := queue.QueueOf(id); err != nil {
+	id := req.PathParameters["id"]
+	if _, err := queue.QueueOf(id); err != nil && !strings.Contains(id, "%") {
 		return apigw.BadRequest("id: not a job id (<queue>:<32 hex>).")
 	}
 	rec, err := h.Queue.Status(ctx, id)
+	if errors.Is(err, queue.ErrNotFound) && strings.Contains(id, "%") {
+		// The gateway handed the parameter on still escaped (as GET /jobs/{id} allows).
+		if dec, derr := url.PathUnescape(id); derr == nil && dec != id {
+			rec, err = h.Queue.Status(ctx, dec)
+		}
+	}
 	switch {
 	case errors.Is(err, queue.ErrNotFound):
 		return apigw.NotFound("No job has this id, or its record has expired (JOB_RETENTION).")
@@ -258,18 +264,6 @@ func (h *Handler) job(ctx context.Context, log *slog.Logger, req events.APIGatew
 		return apigw.StoreUnavailable()
 	}
 	return apigw.JSON(200, rec)
-}
-
-// pathParam returns a path parameter, unescaped when the gateway handed it
-// on escaped (queue names and job ids never hold '%').
-func pathParam(req events.APIGatewayProxyRequest, name string) string {
-	v := req.PathParameters[name]
-	if strings.Contains(v, "%") {
-		if dec, err := url.PathUnescape(v); err == nil {
-			return dec
-		}
-	}
-	return v
 }
 
 // query returns the query parameters, refusing any not in allowed and any
