@@ -146,7 +146,10 @@ func serveVars(rdb redis.UniversalClient) map[string]string {
 	switch c := rdb.(type) {
 	case *redis.ClusterClient:
 		var addrs []string
+		var mu sync.Mutex
 		_ = c.ForEachMaster(context.Background(), func(_ context.Context, n *redis.Client) error {
+			mu.Lock()
+			defer mu.Unlock()
 			addrs = append(addrs, n.Options().Addr)
 			return nil
 		})

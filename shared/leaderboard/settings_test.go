@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -240,11 +241,17 @@ func TestMonthOnlyBoardAndRollover(t *testing.T) {
 }
 
 // forEachNode runs fn on the client of every master (the one client of a
-// single server).
+// single server), one at a time (ForEachMaster calls in parallel).
 func forEachNode(t testing.TB, rdb redis.UniversalClient, fn func(*redis.Client)) {
 	t.Helper()
 	if c, ok := rdb.(*redis.ClusterClient); ok {
-		if err := c.ForEachMaster(context.Background(), func(_ context.Context, n *redis.Client) error { fn(n); return nil }); err != nil {
+		var mu sync.Mutex
+		if err := c.ForEachMaster(context.Background(), func(_ context.Context, n *redis.Client) error {
+			mu.Lock()
+			defer mu.Unlock()
+			fn(n)
+			return nil
+		}); err != nil {
 			t.Fatal(err)
 		}
 		return
