@@ -114,6 +114,18 @@ func BenchmarkEnqueue(b *testing.B) {
 			return err
 		})
 	})
+	// The common deployed case: a worker awake on the queue (its lease
+	// held), so the script only reads the lease.
+	b.Run("enqueue_worker_awake/callers=50", func(b *testing.B) {
+		k, _ := newQueueKeys(c.keys, "awake")
+		if err := rdb.Set(context.Background(), k.awake, "busy:bench", time.Hour).Err(); err != nil {
+			b.Fatal(err)
+		}
+		redistest.RunCallers(b, 50, func(ctx context.Context) error {
+			_, err := c.Enqueue(ctx, Job{Queue: "awake", Type: "email", Payload: payload})
+			return err
+		})
+	})
 	batch := make([]Job, 100)
 	for i := range batch {
 		batch[i] = Job{Queue: "batch", Type: "email", Payload: payload}
