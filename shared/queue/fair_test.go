@@ -317,9 +317,12 @@ func TestDueTimePrecision(t *testing.T) {
 			j := job("sched", "at", `{}`)
 			j.Delay = d
 			mu.Lock()
+			// Redis takes the due time from its clock during the call:
+			// no earlier than this, so lateness is overstated, never hidden.
+			before := time.Now()
 			e, err := c.Enqueue(ctx, j)
 			if err == nil {
-				due[e.ID] = time.Now().Add(d)
+				due[e.ID] = before.Add(d)
 			}
 			mu.Unlock()
 			if err != nil {
@@ -346,7 +349,7 @@ func TestDueTimePrecision(t *testing.T) {
 		}
 		slices.Sort(late)
 		p50, p99, worst := late[len(late)/2], late[len(late)*99/100], late[len(late)-1]
-		if late[0] < -50*time.Millisecond || p99 > time.Second {
+		if late[0] < -5*time.Millisecond || p99 > time.Second { // (Redis time is whole milliseconds)
 			t.Errorf("start after due: min %v p50 %v p99 %v max %v; want never early, p99 within 1s", late[0], p50, p99, worst)
 		}
 		t.Logf("%d delayed jobs and %d retries: start after due p50 %v, p99 %v, max %v", n, retries,
