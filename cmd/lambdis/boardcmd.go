@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"github.com/lambdis/lambdis/functions/leaderboard/boards"
 	"strings"
 	"time"
 
@@ -82,29 +83,8 @@ func runBoard(ctx context.Context, c cli, args []string) int {
 			return f.fail(err)
 		}
 	}
-	writeJSON(c.stdout, boardView(board, st))
+	writeJSON(c.stdout, boards.NewSettingsResponse(board, st)) // as the API answers
 	return exitOK
-}
-
-// boardSettings is a board's settings as the API answers them.
-type boardSettings struct {
-	Board    string   `json:"board"`
-	Order    string   `json:"order"`
-	Windows  []string `json:"windows"`
-	Ties     string   `json:"ties"`
-	Modes    []string `json:"modes"`
-	Declared bool     `json:"declared"`
-}
-
-func boardView(board string, st leaderboard.Settings) boardSettings {
-	v := boardSettings{Board: board, Order: string(st.Order), Ties: string(st.Ties), Declared: st.Declared}
-	for _, w := range st.Windows {
-		v.Windows = append(v.Windows, string(w))
-	}
-	for _, m := range st.Modes {
-		v.Modes = append(v.Modes, string(m))
-	}
-	return v
 }
 
 func splitList(s string) []string {

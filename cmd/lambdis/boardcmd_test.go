@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"github.com/lambdis/lambdis/functions/leaderboard/boards"
 	"strings"
 	"testing"
 	"time"
@@ -18,10 +19,10 @@ import (
 func TestBoardCommand(t *testing.T) {
 	srv := redistest.StartServer(t)
 	vars := map[string]string{"REDIS_URL": "redis://" + srv.Addr}
-	show := func(args ...string) (int, boardSettings, string) {
+	show := func(args ...string) (int, boards.SettingsResponse, string) {
 		t.Helper()
 		code, out, errOut := runCLI(t, vars, append([]string{"board"}, args...)...)
-		var v boardSettings
+		var v boards.SettingsResponse
 		if code == exitOK {
 			if err := json.Unmarshal([]byte(out), &v); err != nil {
 				t.Fatalf("output %q: %v", out, err)

@@ -32,7 +32,8 @@ type SettingsResponse struct {
 	Declared bool `json:"declared"`
 }
 
-func settingsResponse(board string, st leaderboard.Settings) SettingsResponse {
+// NewSettingsResponse is st as the API (and `lambdis board`) shows it.
+func NewSettingsResponse(board string, st leaderboard.Settings) SettingsResponse {
 	out := SettingsResponse{Board: board, Order: string(st.Order), Ties: string(st.Ties), Declared: st.Declared}
 	for _, w := range st.Windows {
 		out.Windows = append(out.Windows, string(w))
@@ -131,7 +132,7 @@ func (h *Handler) putSettings(ctx context.Context, log *slog.Logger, req events.
 		return apigw.ProblemResponse(apigw.TypeStoreUnavailable.New("The store did not confirm the settings; they may or may not have been applied."))
 	}
 	log.Info("board declared", "board", board, "order", string(got.Order), "ties", string(got.Ties), "by", caller.Subject)
-	return apigw.JSON(200, settingsResponse(board, got))
+	return apigw.JSON(200, NewSettingsResponse(board, got))
 }
 
 func (h *Handler) getSettings(ctx context.Context, log *slog.Logger, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
@@ -155,5 +156,5 @@ func (h *Handler) getSettings(ctx context.Context, log *slog.Logger, req events.
 		log.Error("leaderboard: settings read failed", "error", err.Error(), "board", board)
 		return apigw.StoreUnavailable()
 	}
-	return apigw.JSON(200, settingsResponse(board, st))
+	return apigw.JSON(200, NewSettingsResponse(board, st))
 }
