@@ -281,16 +281,9 @@ func (h *Handler) player(ctx context.Context, log *slog.Logger, req events.APIGa
 }
 
 func (h *Handler) remove(ctx context.Context, log *slog.Logger, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
-	caller, err := apigw.Caller(req)
-	if err != nil {
-		log.Error("leaderboard: no caller identity", "error", err.Error())
-		return apigw.Internal()
-	}
-	if caller.Anonymous {
-		return apigw.Unauthorized("A bearer token is required to delete a player.")
-	}
-	if !caller.HasScope(h.adminScope()) {
-		return apigw.MissingScope(h.adminScope())
+	caller, deny := h.admin(log, req, "delete a player")
+	if deny != nil {
+		return *deny
 	}
 	board, player, err := pathParams(req, true)
 	if err != nil {
