@@ -32,8 +32,8 @@ func (c *Client) register(ctx context.Context, queue string) error {
 }
 
 // Register adds queues to the registry, as their first enqueue would; a
-// worker run registers the queues it is asked to drain, so a registry lost
-// with its queues' marks still intact heals on the next run.
+// worker run given its queues (its input, WORKER_QUEUES) registers them, so
+// a registry lost with its queues' marks still intact heals on such a run.
 func (c *Client) Register(ctx context.Context, queues ...string) error {
 	if len(queues) == 0 {
 		return nil

@@ -139,8 +139,10 @@ func (w *Worker) newRun(ctx context.Context, p Plan, deadline time.Time) (*run, 
 		// Not fatal (miniredis has no INFO memory); the run is still safe.
 		w.policyWarn.Do(func() { w.log.Warn("could not read the eviction policy", "error", err.Error()) })
 	}
-	if err := w.c.Register(ctx, p.Queues...); err != nil {
-		r.fail(err)
+	if !p.Open { // an open run's queues come from the registry already
+		if err := w.c.Register(ctx, p.Queues...); err != nil {
+			r.fail(err)
+		}
 	}
 	r.subscribe(ctx)
 	return r, nil
