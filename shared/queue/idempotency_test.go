@@ -142,10 +142,10 @@ func TestIdempotencyRecordsFollowJobRetention(t *testing.T) {
 		if s := drain(t, w, 10*time.Second, "ret"); s.Succeeded != 2 {
 			t.Fatalf("summary %+v", s)
 		}
-		// Purge the job records but not the idempotency records (promote
-		// with no gc members returned), until both are purged.
+		// Purge the job records but not the idempotency records (a poll
+		// that reads nothing and returns no gc members), until both are purged.
 		for end := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-			if err := promoteScript.Run(ctx, rdb, []string{k.stream, k.delayed, k.delayedData, k.meta, k.done, k.idemGC, k.expiry, k.stats}, 1000, 0).Err(); err != nil {
+			if err := fetchScript.Run(ctx, rdb, []string{k.stream, k.delayed, k.delayedData, k.meta, k.done, k.idemGC, k.expiry, k.stats, k.awake}, Group, "test", 0, 1000, 1000, 0, "test").Err(); err != nil {
 				t.Fatal(err)
 			}
 			if n, _ := rdb.HLen(ctx, k.meta).Result(); n == 0 {

@@ -14,8 +14,6 @@ var (
 	enqueueLua string
 	//go:embed enqueuenow.lua
 	enqueueNowLua string
-	//go:embed promote.lua
-	promoteLua string
 	//go:embed settle.lua
 	settleLua string
 	//go:embed reclaim.lua
@@ -48,7 +46,6 @@ var (
 	// Jobs due now without keys, the common case, skip the options and the
 	// record library.
 	enqueueNowScript = redis.NewScript(wakeLua + "\n" + enqueueNowLua)
-	promoteScript    = redis.NewScript(libLua + "\n" + promoteLua)
 	fetchScript      = redis.NewScript(libLua + "\n" + fetchLua)
 	releaseScript    = redis.NewScript(releaseLua)
 	oldestScript     = redis.NewScript(oldestLua)

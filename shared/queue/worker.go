@@ -18,7 +18,7 @@ import (
 type WorkerConfig struct {
 	Consumer        string        // consumer name; default from AWS_LAMBDA_LOG_STREAM_NAME
 	Concurrency     int           // jobs run at once (10)
-	Batch           int           // entries read per XREADGROUP (100)
+	Batch           int           // entries a run holds, fetched and running (100); a queue with work may hold its weight's share
 	JobTimeout      time.Duration // per job (30s), cut to the time left
 	FunctionTimeout time.Duration // the worker Lambda's timeout (60s)
 	ReclaimMargin   time.Duration // added to FunctionTimeout for reclaiming (30s)
@@ -129,23 +129,6 @@ type Summary struct {
 	Recreated        int    `json:"recreated"`   // streams or consumer groups Redis had lost, created again
 	Polls            int    `json:"polls"`       // queue polls (one script each, pipelined)
 	IdleMS           int64  `json:"idle_ms"`     // time spent waiting with nothing to run
-}
-
-func (s *Summary) add(o Summary) {
-	s.Processed += o.Processed
-	s.Succeeded += o.Succeeded
-	s.Retried += o.Retried
-	s.Dead += o.Dead
-	s.Reclaimed += o.Reclaimed
-	s.Lost += o.Lost
-	s.GivenBack += o.GivenBack
-	s.Promoted += o.Promoted
-	s.NotOwned += o.NotOwned
-	s.ConsumersRemoved += o.ConsumersRemoved
-	s.OutOfTime = s.OutOfTime || o.OutOfTime
-	s.Recreated += o.Recreated
-	s.Polls += o.Polls
-	s.IdleMS += o.IdleMS
 }
 
 // GivenBackConsumer holds entries given back unstarted: they are pending
