@@ -1,7 +1,10 @@
-// Package queue is a durable job queue on a Redis Stream, drained by a
-// scheduled Lambda: enqueue with idempotency keys, delays, retries with
-// capped exponential backoff and full jitter, dead letters, and books that
-// balance.
+// Package queue is a durable job queue on Redis Streams: enqueue with
+// idempotency keys, delays, retries with capped exponential backoff and full
+// jitter, dead letters, and books that balance. A Worker run (Run) polls
+// every queue of its Plan in one pipelined round trip, shares itself between
+// them by weight (or strict priority), and lingers for new work; an enqueue
+// that finds no run awake on its queue wakes one through a Waker, and one
+// that finds a run idle rings its doorbell (docs/worker.md).
 //
 // # Keys
 //
@@ -18,8 +21,12 @@
 //	<prefix>:q:{<queue>}:stats         hash: counters
 //	<prefix>:q:{<queue>}:idem:<sha256> idempotency record of a key (shared/idempotency)
 //	<prefix>:q:{<queue>}:idem_gc       set: "<job id> <record key>" of purged jobs
+//	<prefix>:q:{<queue>}:awake         the wake lease: waking, busy[:<run>], idle:<run>
+//	<prefix>:queues:{registry}         hash: every queue in use -> first use (unix ms)
 //
-// None of them carries a TTL: finished records and idempotency records are
+// Doorbells are published on <prefix>:q:doorbell (the message: the queue).
+//
+// None of them carries a TTL but the lease (a few seconds): finished records and idempotency records are
 // purged by the scripts themselves (expiry), so a volatile-* eviction policy
 // (ElastiCache Serverless's volatile-lru) can never evict queue data. An
 // allkeys-* policy can; the worker checks INFO memory and reports it.
@@ -34,8 +41,8 @@
 // The record carries no TTL and lives as long as its job's record: a record
 // whose job is dead or purged is treated as released and claimed again by
 // the next enqueue. When a job's record is purged (JOB_RETENTION after it
-// finished), the promote script queues its record key in idem_gc and the
-// worker deletes the record (owner-checked: the job id) in one more script
+// finished), a worker poll (fetch.lua) queues its record key in idem_gc
+// and the worker deletes the record (owner-checked: the job id) in one more script
 // call, since a script may touch only the keys passed to it.
 //
 // # Nothing is lost silently
