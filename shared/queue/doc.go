@@ -26,9 +26,10 @@
 //
 // Doorbells are published on <prefix>:q:doorbell (the message: the queue).
 //
-// None of them carries a TTL but the lease (a few seconds): finished records and idempotency records are
-// purged by the scripts themselves (expiry), so a volatile-* eviction policy
-// (ElastiCache Serverless's volatile-lru) can never evict queue data. An
+// None of them but the lease carries a TTL: finished records and idempotency
+// records are purged by the scripts themselves (expiry), so a volatile-*
+// eviction policy (ElastiCache Serverless's volatile-lru) can never evict
+// queue data (an evicted lease costs one more wake). An
 // allkeys-* policy can; the worker checks INFO memory and reports it.
 //
 // # Idempotency
