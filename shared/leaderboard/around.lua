@@ -21,16 +21,5 @@ local lo = pos - n
 if lo < 0 then lo = 0 end
 local batch = redis.call('ZREVRANGE', z, lo + off, pos + n + off, 'WITHSCORES')
 local out = {pos, lo, name, redis.call('ZCARD', z) - off}
-local prev_s, rank
-local players = {}
-for i = 0, #batch / 2 - 1 do
-  local s = batch[2 * i + 2]
-  rank = rank_at(z, lo + i, s, prev_s, rank)
-  prev_s = s
-  out[#out + 1] = batch[2 * i + 1]
-  out[#out + 1] = s
-  out[#out + 1] = rank
-  out[#out + 1] = false
-  players[#players + 1] = player_of(none, batch[2 * i + 1])
-end
+local players = append_ranked(out, z, batch, lo, #batch / 2, none)
 return with_data(out, players, KEYS[3], ARGV[3] == '1', 4)

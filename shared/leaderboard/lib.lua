@@ -132,3 +132,22 @@ local function with_data(out, players, d, wanted, skip)
   end
   return out
 end
+
+-- append_ranked appends the first n entries of a ZREVRANGE ... WITHSCORES
+-- batch that starts at position from of z to out, four values each (player,
+-- score, rank, false for data filled later), and returns the players' ids.
+local function append_ranked(out, z, batch, from, n, none)
+  local prev_s, rank
+  local players = {}
+  for i = 0, n - 1 do
+    local s = batch[2 * i + 2]
+    rank = rank_at(z, from + i, s, prev_s, rank)
+    prev_s = s
+    out[#out + 1] = batch[2 * i + 1]
+    out[#out + 1] = s
+    out[#out + 1] = rank
+    out[#out + 1] = false
+    players[#players + 1] = player_of(none, batch[2 * i + 1])
+  end
+  return players
+end

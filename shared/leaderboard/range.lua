@@ -18,16 +18,5 @@ if got > limit then
   out[1] = 1
   got = limit
 end
-local prev_s, rank
-local players = {}
-for i = 0, got - 1 do
-  local s = batch[2 * i + 2]
-  rank = rank_at(z, from + i, s, prev_s, rank)
-  prev_s = s
-  out[#out + 1] = batch[2 * i + 1]
-  out[#out + 1] = s
-  out[#out + 1] = rank
-  out[#out + 1] = false
-  players[#players + 1] = player_of(none, batch[2 * i + 1])
-end
+local players = append_ranked(out, z, batch, from, got, none)
 return with_data(out, players, KEYS[2], ARGV[3] == '1', 4)
