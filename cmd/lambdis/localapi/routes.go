@@ -54,6 +54,7 @@ func (s *Server) routes(ctx context.Context) ([]Route, error) {
 
 	return []Route{
 		{http.MethodGet, "/health", NoAuth, s.health},
+		{http.MethodGet, "/openapi.json", NoAuth, s.openapi},
 		{http.MethodPost, "/tokens/revoke", Authorized, revoke.Handle},
 		{http.MethodPost, "/users/{sub}/revoke-all", Authorized, revoke.Handle},
 		{http.MethodGet, "/tokens/self", Authorized, revoke.Handle},

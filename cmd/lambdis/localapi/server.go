@@ -18,6 +18,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/lambdis/lambdis/api"
 	"github.com/lambdis/lambdis/functions/ratelimit/authorizer"
 	"github.com/lambdis/lambdis/shared/apigw"
 	"github.com/lambdis/lambdis/shared/authz"
@@ -420,4 +421,20 @@ func (s *Server) health(ctx context.Context, _ events.APIGatewayProxyRequest) (e
 		return apigw.StoreUnavailable(), nil
 	}
 	return apigw.JSON(http.StatusOK, map[string]string{"status": "ok"}), nil
+}
+
+// openapi answers GET /openapi.json: the API's OpenAPI document (package
+// api). Only `lambdis serve` serves it; deployed, the document is imported
+// from the repository (docs/api.md).
+func (s *Server) openapi(_ context.Context, _ events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+	doc, err := api.JSON()
+	if err != nil {
+		s.log.Error("openapi: the embedded document does not convert", "error", err.Error())
+		return apigw.Internal(), nil
+	}
+	return events.APIGatewayProxyResponse{
+		StatusCode: http.StatusOK,
+		Headers:    map[string]string{"Content-Type": apigw.JSONContentType},
+		Body:       string(doc),
+	}, nil
 }
