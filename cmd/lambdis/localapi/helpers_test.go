@@ -69,12 +69,25 @@ func start(t *testing.T, cfg localapi.Config) (*localapi.Server, *httptest.Serve
 	t.Cleanup(func() { _ = srv.Close() })
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
+	// Every exchange with the server is held to api/openapi.yaml (see
+	// contract_test.go): do and hs.Client() go through the contract.
+	c := hs.Client()
+	c.Transport = &contractTransport{t: t, base: c.Transport, fixtures: cfg.Routes}
+	servers.Store(hs.Listener.Addr().String(), c)
+	t.Cleanup(func() { servers.Delete(hs.Listener.Addr().String()) })
 	return srv, hs
 }
 
+// servers maps the address of each server of start to its client.
+var servers sync.Map
+
 func do(t *testing.T, req *http.Request) (*http.Response, []byte) {
 	t.Helper()
-	resp, err := http.DefaultClient.Do(req)
+	client := http.DefaultClient
+	if c, ok := servers.Load(req.URL.Host); ok {
+		client = c.(*http.Client)
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
 	}

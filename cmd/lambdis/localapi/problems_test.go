@@ -122,7 +122,7 @@ func TestNoGoInProblemDetails(t *testing.T) {
 
 	seen := map[int]int{}
 	for _, r := range reqs {
-		status, got, body := callBody(t, hs, r.method, r.path, r.token, r.body)
+		status, got, body := callBody(t, hs, r.method, r.path, r.token, r.body, "the walk sends client mistakes")
 		if status < 400 || status >= 500 {
 			if status < 300 {
 				continue // some "wrong" values are right for a member (null, {}): not a 4xx to check
@@ -165,14 +165,18 @@ func fmtAny(v any) string {
 	return string(b)
 }
 
-// callBody is call with a request body.
-func callBody(t *testing.T, hs *httptest.Server, method, path, token, body string) (int, map[string]any, string) {
+// callBody is call with a request body; with offContractWhy, the request
+// is invalid on purpose (see offContract).
+func callBody(t *testing.T, hs *httptest.Server, method, path, token, body string, offContractWhy ...string) (int, map[string]any, string) {
 	t.Helper()
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
 	req := newRequest(t, method, hs.URL+path, rd)
+	if len(offContractWhy) > 0 {
+		req = offContract(req, strings.Join(offContractWhy, "; "))
+	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
