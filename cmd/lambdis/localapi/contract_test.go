@@ -121,16 +121,7 @@ func (c *contractTransport) check(req *http.Request, reqBody []byte, resp *http.
 		// -d sends a form type); the document says so and lists JSON.
 		vreq.Header.Set("Content-Type", "application/json")
 	}
-	// Match on the escaped path, as the gateway does (an escaped '/' stays
-	// in its segment), then unescape the parameters.
-	match := *vreq.URL
-	match.Path, match.RawPath = req.URL.EscapedPath(), ""
-	route, params, err := router.FindRoute(&http.Request{Method: req.Method, URL: &match})
-	for k, v := range params {
-		if params[k], err = url.PathUnescape(v); err != nil {
-			return fmt.Errorf("path parameter %s: %w", k, err)
-		}
-	}
+	route, params, err := findRoute(router, req)
 	if err != nil {
 		// No operation: the gateway's 404 or 405, a problem.
 		want := map[int]string{404: "NotFoundProblem", 405: "MethodNotAllowedProblem"}[resp.StatusCode]
@@ -211,4 +202,22 @@ func templateMatches(template, path string) bool {
 		}
 	}
 	return len(ts) == len(ps)
+}
+
+// findRoute finds req's operation. It matches on the escaped path, as the
+// gateway does (an escaped '/' stays in its segment), then unescapes the
+// parameters.
+func findRoute(router routers.Router, req *http.Request) (*routers.Route, map[string]string, error) {
+	match := *req.URL
+	match.Path, match.RawPath = req.URL.EscapedPath(), ""
+	route, params, err := router.FindRoute(&http.Request{Method: req.Method, URL: &match})
+	if err != nil {
+		return nil, nil, err
+	}
+	for k, v := range params {
+		if params[k], err = url.PathUnescape(v); err != nil {
+			return nil, nil, fmt.Errorf("path parameter %s: %w", k, err)
+		}
+	}
+	return route, params, nil
 }
