@@ -300,7 +300,7 @@ func violations(base apiRequest, params openapi3.Parameters, op *openapi3.Operat
 	}
 	schema := op.RequestBody.Value.Content.Get("application/json").Schema.Value
 	add("body: an array, not an object", func(r *apiRequest) { r.body = []any{} })
-	add("body: not JSON", func(r *apiRequest) { r.body, r.rawBody = nil, `{"`})
+	add("body: not JSON", func(r *apiRequest) { r.body, r.rawBody = nil, `{"` })
 	if has := schema.AdditionalProperties.Has; has != nil && !*has {
 		add("body: an unknown member", func(r *apiRequest) { r.body.(map[string]any)["zz_unknown"] = 1 })
 		add("body: a case variant of a member", func(r *apiRequest) {
