@@ -77,6 +77,29 @@ func (c *Client) DeadLetters(ctx context.Context, queue string, count int64, aft
 	return out, nil
 }
 
+// NewestDeadLetters lists up to count dead letters of a queue, newest
+// first, starting before the entry id before ("" for the newest): the order
+// an operator reads them in, as the admin API and the console list them.
+func (c *Client) NewestDeadLetters(ctx context.Context, queue string, count int64, before string) ([]DeadLetter, error) {
+	k, err := newQueueKeys(c.keys, queue)
+	if err != nil {
+		return nil, err
+	}
+	end := "+"
+	if before != "" {
+		end = "(" + before
+	}
+	msgs, err := c.rdb.XRevRangeN(ctx, k.dead, end, "-", count).Result()
+	if err != nil {
+		return nil, fmt.Errorf("queue: dead letters of %s: %w", queue, err)
+	}
+	out := make([]DeadLetter, len(msgs))
+	for i, m := range msgs {
+		out[i] = deadLetter(m)
+	}
+	return out, nil
+}
+
 // DeadLetter returns one dead letter by its entry id.
 func (c *Client) DeadLetter(ctx context.Context, queue, entryID string) (DeadLetter, error) {
 	k, err := newQueueKeys(c.keys, queue)
