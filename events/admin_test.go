@@ -19,8 +19,8 @@ import (
 	"github.com/lambdis/lambdis/shared/authz"
 	"github.com/lambdis/lambdis/shared/keys"
 	"github.com/lambdis/lambdis/shared/queue"
-	"github.com/lambdis/lambdis/shared/redisconn"
 	"github.com/lambdis/lambdis/shared/redischeck"
+	"github.com/lambdis/lambdis/shared/redisconn"
 	"github.com/lambdis/lambdis/shared/redistest"
 	"github.com/lambdis/lambdis/shared/rietest"
 )

@@ -52,7 +52,7 @@ func newFixture(t *testing.T, rdb redis.UniversalClient) *fixture {
 		h: &Handler{
 			Queue: q, Subjects: store, Policies: testPolicies, StoreTimeout: 5 * time.Second,
 			Redis: RedisChecks{Client: rdb, Options: redischeck.Options{ProbeKey: "doctor:{probe}"}},
-			Log: telemetry.NewLogger(&logs, "admin"),
+			Log:   telemetry.NewLogger(&logs, "admin"),
 		},
 		q: q, store: store, logs: &logs,
 		w: queue.NewWorker(q, reg, queue.WorkerConfig{JobTimeout: time.Second, MaxBlock: 20 * time.Millisecond}, nil),
