@@ -97,7 +97,6 @@ func (c *Client) deadRange(ctx context.Context, queue string, read func(key stri
 	return out, nil
 }
 
-
 // DeadLetter returns one dead letter by its entry id.
 func (c *Client) DeadLetter(ctx context.Context, queue, entryID string) (DeadLetter, error) {
 	k, err := newQueueKeys(c.keys, queue)
