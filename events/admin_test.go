@@ -19,6 +19,7 @@ import (
 	"github.com/lambdis/lambdis/shared/authz"
 	"github.com/lambdis/lambdis/shared/keys"
 	"github.com/lambdis/lambdis/shared/queue"
+	"github.com/lambdis/lambdis/shared/redischeck"
 	"github.com/lambdis/lambdis/shared/redisconn"
 	"github.com/lambdis/lambdis/shared/redistest"
 	"github.com/lambdis/lambdis/shared/rietest"
@@ -32,11 +33,12 @@ const (
 	fileAdminDead    = "admin-dead.json"
 	fileAdminRedrive = "admin-redrive.json"
 	fileAdminLimits  = "admin-limits.json"
+	fileAdminRedis   = "admin-redis.json"
 	adminSampleQueue = "orders"
 )
 
 // adminFiles are the events of AdminFunction.
-var adminFiles = []string{fileAdminDead, fileAdminLimits, fileAdminQueues, fileAdminRedrive}
+var adminFiles = []string{fileAdminDead, fileAdminLimits, fileAdminQueues, fileAdminRedis, fileAdminRedrive}
 
 var adminResourceIDs = map[string]string{
 	adminapi.RouteQueues: "adm0q1", adminapi.RouteDead: "adm0d1", adminapi.RouteRedrive: "adm0r1",
@@ -70,6 +72,7 @@ func adminSamples(t testing.TB) map[string]any {
 		fileAdminDead:    ev(fileAdminDead, "GET", adminapi.RouteDead, q, ""),
 		fileAdminRedrive: ev(fileAdminRedrive, "POST", adminapi.RouteRedrive, q, ""),
 		fileAdminLimits:  ev(fileAdminLimits, "GET", adminapi.RouteLimits, map[string]string{"sub": userToken.sub}, ""),
+		fileAdminRedis:   ev(fileAdminRedis, "GET", adminapi.RouteRedis, nil, ""),
 	}
 }
 
@@ -159,6 +162,11 @@ func TestAdminUnderEmulator(t *testing.T) {
 	if limits.Subject != userToken.sub || limits.RevokedAll || len(limits.Limits) != 1 || limits.Limits[0].Policy != "per_minute" ||
 		limits.Limits[0].Quota != sampleRateLimit || limits.Limits[0].Remaining != sampleRateLimit-2 {
 		t.Fatalf("admin-limits: %+v", limits)
+	}
+	var checks redischeck.Report
+	call(fileAdminRedis, &checks)
+	if len(checks.Checks) != 7 || checks.OK != 7 || checks.Checks[0].Name != "connect" {
+		t.Fatalf("admin-redis: %+v, want the doctor's 7 Redis checks, all ok", checks)
 	}
 	var rd adminapi.RedriveResponse
 	call(fileAdminRedrive, &rd)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/lambdis/lambdis/shared/keys"
+	"github.com/lambdis/lambdis/shared/redischeck"
 	"github.com/lambdis/lambdis/shared/redisconn"
 	"github.com/redis/go-redis/v9"
 )
@@ -229,9 +230,9 @@ func (b *benchRun) run(ctx context.Context, url string, scenarios []benchScenari
 		return b.fail("connect: %s", connectFailure(t.cfg, err))
 	}
 	defer rdb.Close()
-	nodes, err := nodeInfos(ctx, rdb)
+	nodes, err := redischeck.Nodes(ctx, rdb)
 	if err != nil {
-		return b.fail("INFO: %v%s", err, errorHint(err))
+		return b.fail("INFO: %v%s", err, redischeck.ErrorHint(err))
 	}
 
 	r := &b.report
@@ -302,11 +303,11 @@ func (b *benchRun) scenarios(ctx context.Context, e *benchEnv, scenarios []bench
 	for _, s := range scenarios {
 		op, base, err := s.prepare(ctx, e)
 		if err != nil {
-			return fmt.Errorf("%s: writing its data: %w%s", s.name, err, errorHint(err))
+			return fmt.Errorf("%s: writing its data: %w%s", s.name, err, redischeck.ErrorHint(err))
 		}
 		bs, err := measure(ctx, b.callers, b.duration, base)
 		if err != nil {
-			return fmt.Errorf("%s: baseline %s: %w%s", s.name, s.baseline, err, errorHint(err))
+			return fmt.Errorf("%s: baseline %s: %w%s", s.name, s.baseline, err, redischeck.ErrorHint(err))
 		}
 		ls, err := measure(ctx, b.callers, b.duration, op)
 		for _, stop := range e.cleanup {
@@ -314,7 +315,7 @@ func (b *benchRun) scenarios(ctx context.Context, e *benchEnv, scenarios []bench
 		}
 		e.cleanup = nil
 		if err != nil {
-			return fmt.Errorf("%s: %w%s", s.name, err, errorHint(err))
+			return fmt.Errorf("%s: %w%s", s.name, err, redischeck.ErrorHint(err))
 		}
 		res := benchResult{
 			Scenario: s.name, Operation: s.what, Ops: ls.Ops, OpsPerSec: ls.OpsPerSec(), P50Micros: micros(ls.P50), P99Micros: micros(ls.P99),
@@ -326,7 +327,7 @@ func (b *benchRun) scenarios(ctx context.Context, e *benchEnv, scenarios []bench
 		}
 		b.report.Results = append(b.report.Results, res)
 		if !b.json {
-			fmt.Fprintf(b.c.stdout, benchRowFormat, s.name, formatRate(res.OpsPerSec), roundDuration(ls.P50), roundDuration(ls.P99),
+			fmt.Fprintf(b.c.stdout, benchRowFormat, s.name, formatRate(res.OpsPerSec), redischeck.RoundDuration(ls.P50), redischeck.RoundDuration(ls.P99),
 				s.baseline, formatRate(res.BaselineOpsPerSec), fmt.Sprintf("%.2f×", res.Ratio))
 		}
 	}
@@ -359,11 +360,11 @@ func benchPrefix() (string, error) {
 
 // benchServerName is "redis 7.0.15", with the number of masters of a
 // cluster, or every version when the masters differ.
-func benchServerName(nodes []nodeInfo) string {
+func benchServerName(nodes []redischeck.Node) string {
 	seen := map[string]bool{}
 	var names []string
 	for _, n := range nodes {
-		if s := serverName(n.info); !seen[s] {
+		if s := n.Server(); !seen[s] {
 			seen[s] = true
 			names = append(names, s)
 		}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"net"
 	"regexp"
@@ -9,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lambdis/lambdis/shared/redischeck"
 	"github.com/lambdis/lambdis/shared/redistest"
 )
 
@@ -166,7 +166,7 @@ func TestDoctorMemoryNearMax(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		n, err := strconv.Atoi(parseInfo(info)["used_memory"])
+		n, err := strconv.Atoi(redischeck.ParseInfo(info)["used_memory"])
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -339,99 +339,22 @@ func TestDoctorConfiguration(t *testing.T) {
 	}
 }
 
-// TestDoctorVerdicts covers what a test server cannot easily show: versions
-// below the floor, Valkey, unknown or missing policies, a full node.
-func TestDoctorVerdicts(t *testing.T) {
-	report := func(f func(r *doctorReport)) (string, [3]int) {
-		var b bytes.Buffer
-		r := &doctorReport{w: &b}
-		f(r)
-		return b.String(), r.counts
-	}
-	node := func(addr string, kv ...string) nodeInfo {
-		m := map[string]string{}
-		for i := 0; i+1 < len(kv); i += 2 {
-			m[kv[i]] = kv[i+1]
-		}
-		return nodeInfo{addr: addr, info: m}
-	}
-
-	versions := []struct {
-		nodes []nodeInfo
-		level level
-		want  string
-	}{
-		{[]nodeInfo{node("a", "redis_version", "6.2.14")}, levelFail, "redis 6.2.14: Lambdis needs Redis 7.0 or later"},
-		{[]nodeInfo{node("a", "redis_version", "7.0.15")}, levelOK, "redis 7.0.15, at least 7.0"},
-		{[]nodeInfo{node("a", "redis_version", "7.2.4", "valkey_version", "8.0.1")}, levelOK, "valkey 8.0.1 (redis_version 7.2.4)"},
-		{[]nodeInfo{node("a", "redis_version", "7.2.4"), node("b", "redis_version", "6.0.9")}, levelFail, "redis 6.0.9 on b"},
-		{[]nodeInfo{node("a", "redis_version", "7.2.4"), node("b", "redis_version", "7.0.15")}, levelOK, "the nodes run redis 7.0.15, redis 7.2.4"},
-		{[]nodeInfo{node("a")}, levelWarn, "cannot check the 7.0 floor"},
-	}
-	for _, tc := range versions {
-		out, counts := report(func(r *doctorReport) { checkVersion(r, tc.nodes) })
-		if counts[tc.level] != 1 || !strings.Contains(out, tc.want) {
-			t.Errorf("version of %v: %q, want %s containing %q", tc.nodes, out, tc.level, tc.want)
-		}
-	}
-
-	for policy, want := range map[string]level{
-		"noeviction": levelOK, "volatile-lfu": levelWarn, "volatile-ttl": levelWarn, "volatile-random": levelWarn,
-		"allkeys-lfu": levelFail, "allkeys-random": levelFail, "": levelWarn, "mystery": levelWarn,
-	} {
-		if got, _ := evictionVerdict(policy); got != want {
-			t.Errorf("evictionVerdict(%q) = %s, want %s", policy, got, want)
-		}
-	}
-	out, counts := report(func(r *doctorReport) {
-		checkEviction(r, []nodeInfo{node("a", "maxmemory_policy", "noeviction"), node("b", "maxmemory_policy", "allkeys-lru"), node("c", "maxmemory_policy", "volatile-lru")})
-	})
-	if counts[levelFail] != 1 || !strings.Contains(out, "allkeys-lru") || !strings.HasSuffix(strings.TrimSpace(out), "on b") {
-		t.Errorf("eviction over mixed nodes: %q, want the allkeys node's FAIL", out)
-	}
-
-	for _, tc := range []struct {
-		used, max string
-		level     level
-		want      string
-	}{
-		{"1048576", "0", levelOK, "used 1.0 MiB, no maxmemory limit"},
-		{"500", "1000", levelOK, "used 500 B of maxmemory 1000 B (50%)"},
-		{"800", "1000", levelWarn, "(80%), above 80%"},
-		{"1200", "1000", levelWarn, "(120%)"},
-		{"", "1000", levelWarn, "lacks used_memory"},
-	} {
-		got, d, _ := memoryVerdict(map[string]string{"used_memory": tc.used, "maxmemory": tc.max})
-		if got != tc.level || !strings.Contains(d, tc.want) {
-			t.Errorf("memoryVerdict(%s of %s) = %s %q, want %s containing %q", tc.used, tc.max, got, d, tc.level, tc.want)
-		}
-	}
-	out, _ = report(func(r *doctorReport) {
-		checkMemory(r, []nodeInfo{node("a", "used_memory", "100", "maxmemory", "1000"), node("b", "used_memory", "900", "maxmemory", "1000")})
-	})
-	if !strings.HasPrefix(out, "WARN") || !strings.Contains(out, "on b, the fullest of 2 masters") {
-		t.Errorf("memory over two nodes: %q, want the fuller node's WARN", out)
-	}
-}
-
 // The worker's settings: a job timeout that leaves a run little time to
 // start jobs is a WARN naming the setting; a bad value a FAIL.
 func TestDoctorWorkerSettings(t *testing.T) {
 	for _, tc := range []struct {
 		vars  map[string]string
-		level level
+		level redischeck.Level
 		want  string
 	}{
-		{nil, levelOK, "a run may start jobs for 29s of its 1m0s"},
-		{map[string]string{"WORKER_FUNCTION_TIMEOUT": "10s", "WORKER_JOB_TIMEOUT": "8s"}, levelWarn, "WORKER_JOB_TIMEOUT=8s leaves a run only 1s of its 10s"},
-		{map[string]string{"WORKER_LINGER": "soon"}, levelFail, "WORKER_LINGER"},
+		{nil, redischeck.OK, "a run may start jobs for 29s of its 1m0s"},
+		{map[string]string{"WORKER_FUNCTION_TIMEOUT": "10s", "WORKER_JOB_TIMEOUT": "8s"}, redischeck.Warn, "WORKER_JOB_TIMEOUT=8s leaves a run only 1s of its 10s"},
+		{map[string]string{"WORKER_LINGER": "soon"}, redischeck.Fail, "WORKER_LINGER"},
 	} {
-		var b bytes.Buffer
-		r := &doctorReport{w: &b}
-		checkWorker(r, env(tc.vars))
-		out, counts := b.String(), r.counts
-		if counts[tc.level] != 1 || !strings.Contains(out, tc.want) {
-			t.Errorf("%v: %q, want %s with %q", tc.vars, out, tc.level, tc.want)
+		var r redischeck.Report
+		checkWorker(&r, env(tc.vars))
+		if len(r.Checks) != 1 || r.Checks[0].Level != tc.level || !strings.Contains(r.Checks[0].Detail, tc.want) {
+			t.Errorf("%v: %+v, want %s with %q", tc.vars, r.Checks, tc.level, tc.want)
 		}
 	}
 }

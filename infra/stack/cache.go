@@ -24,7 +24,7 @@ const AuthTokenLength = 64
 // ElastiCache Serverless is deliberately not offered: its eviction policy is
 // fixed at volatile-lru, which may silently drop keys with a TTL (revocations,
 // queued job records, locks), it runs in cluster mode only, and it takes RBAC
-// users instead of an AUTH token. See README.md, "Deploying".
+// users instead of an AUTH token. See docs/deploying.md.
 func (s *Stack) cache() {
 	p := s.props
 	subnetGroup := awselasticache.NewCfnSubnetGroup(s.Stack, jsii.String("CacheSubnetGroup"), &awselasticache.CfnSubnetGroupProps{

@@ -99,6 +99,7 @@ var Functions = []Spec{
 		{"POST", "/admin/queues/{queue}/dead/redrive"},
 		{"GET", "/admin/jobs/{id}"},
 		{"GET", "/admin/subjects/{sub}/limits"},
+		{"GET", "/admin/redis"},
 	}},
 }
 

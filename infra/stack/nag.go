@@ -17,7 +17,7 @@ type Suppression struct {
 // report and the tests can list them).
 var (
 	SuppressSecretRotationAuth = Suppression{ID: "AwsSolutions-SMG4", Reason: "" +
-		"The cache AUTH token is rotated by hand (README.md, Deploying): ElastiCache needs ModifyReplicationGroup with " +
+		"The cache AUTH token is rotated by hand (docs/deploying.md): ElastiCache needs ModifyReplicationGroup with " +
 		"AuthTokenUpdateStrategy ROTATE, then the functions' restart (they read the secret once, at cold start), then SET; " +
 		"a scheduled Secrets Manager rotation that only changed the secret would lock every function out of the cache."}
 	SuppressSecretRotationJWT = Suppression{ID: "AwsSolutions-SMG4", Reason: "" +

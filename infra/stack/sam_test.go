@@ -165,23 +165,23 @@ func TestEnvVarsFileMatchesTemplate(t *testing.T) {
 			}
 		}
 		if len(missing) > 0 {
-			t.Logf("events/env.json: %s runs against the deployed cluster settings unless it sets %s (see README, sam local invoke)", id, strings.Join(missing, ", "))
+			t.Logf("events/env.json: %s runs against the deployed cluster settings unless it sets %s (see docs/sam.md)", id, strings.Join(missing, ", "))
 		}
 	}
 }
 
-// The README's "sam local invoke" section: one command per deployed
+// docs/sam.md's "sam local invoke" section: one command per deployed
 // function at least, each naming a function of the template and an event
 // file that exists (or stdin).
 func TestReadmeSamLocalInvokeCommands(t *testing.T) {
 	s := defaults(t)
-	raw, err := os.ReadFile(filepath.Join(repoRoot(t), "README.md"))
+	raw, err := os.ReadFile(filepath.Join(repoRoot(t), "docs", "sam.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, section, ok := strings.Cut(string(raw), "\n## sam local invoke\n")
 	if !ok {
-		t.Fatal(`README.md has no "## sam local invoke" section`)
+		t.Fatal(`docs/sam.md has no "## sam local invoke" section`)
 	}
 	if i := strings.Index(section, "\n## "); i >= 0 {
 		section = section[:i]
@@ -192,24 +192,24 @@ func TestReadmeSamLocalInvokeCommands(t *testing.T) {
 	for _, m := range cmd.FindAllStringSubmatch(section, -1) {
 		id, args := m[1], m[2]
 		if _, ok := s.resources("AWS::Lambda::Function")[id]; !ok {
-			t.Errorf("README: sam local invoke %s: no such function in the template", id)
+			t.Errorf("docs/sam.md: sam local invoke %s: no such function in the template", id)
 			continue
 		}
 		covered[id] = true
 		e := event.FindStringSubmatch(args)
 		if e == nil && !strings.Contains(args, "--no-event") {
-			t.Errorf("README: sam local invoke %s%s: no event", id, args)
+			t.Errorf("docs/sam.md: sam local invoke %s%s: no event", id, args)
 			continue
 		}
 		if e != nil && e[1] != "-" {
 			if _, err := os.Stat(filepath.Join(repoRoot(t), e[1])); err != nil {
-				t.Errorf("README: sam local invoke %s: %v", id, err)
+				t.Errorf("docs/sam.md: sam local invoke %s: %v", id, err)
 			}
 		}
 	}
 	for _, spec := range Functions {
 		if !covered[spec.LogicalID()] {
-			t.Errorf("README: no sam local invoke command for %s", spec.LogicalID())
+			t.Errorf("docs/sam.md: no sam local invoke command for %s", spec.LogicalID())
 		}
 	}
 	ids := slices.Sorted(func(yield func(string) bool) {
@@ -219,5 +219,5 @@ func TestReadmeSamLocalInvokeCommands(t *testing.T) {
 			}
 		}
 	})
-	t.Logf("README covers %v", ids)
+	t.Logf("docs/sam.md covers %v", ids)
 }

@@ -58,15 +58,35 @@ func (d DeadLetter) History() []AttemptError {
 // DeadLetters lists up to count dead letters of a queue, oldest first,
 // starting after the entry id after ("" for the start).
 func (c *Client) DeadLetters(ctx context.Context, queue string, count int64, after string) ([]DeadLetter, error) {
-	k, err := newQueueKeys(c.keys, queue)
-	if err != nil {
-		return nil, err
-	}
 	start := "-"
 	if after != "" {
 		start = "(" + after
 	}
-	msgs, err := c.rdb.XRangeN(ctx, k.dead, start, "+", count).Result()
+	return c.deadRange(ctx, queue, func(key string) *redis.XMessageSliceCmd {
+		return c.rdb.XRangeN(ctx, key, start, "+", count)
+	})
+}
+
+// NewestDeadLetters lists up to count dead letters of a queue, newest
+// first, starting before the entry id before ("" for the newest): the order
+// an operator reads them in, as the admin API and the console list them.
+func (c *Client) NewestDeadLetters(ctx context.Context, queue string, count int64, before string) ([]DeadLetter, error) {
+	end := "+"
+	if before != "" {
+		end = "(" + before
+	}
+	return c.deadRange(ctx, queue, func(key string) *redis.XMessageSliceCmd {
+		return c.rdb.XRevRangeN(ctx, key, end, "-", count)
+	})
+}
+
+// deadRange reads dead letters of a queue with read, given the stream's key.
+func (c *Client) deadRange(ctx context.Context, queue string, read func(key string) *redis.XMessageSliceCmd) ([]DeadLetter, error) {
+	k, err := newQueueKeys(c.keys, queue)
+	if err != nil {
+		return nil, err
+	}
+	msgs, err := read(k.dead).Result()
 	if err != nil {
 		return nil, fmt.Errorf("queue: dead letters of %s: %w", queue, err)
 	}

@@ -78,5 +78,6 @@ func (s *Server) routes(ctx context.Context) ([]Route, error) {
 		{http.MethodPost, "/admin/queues/{queue}/dead/redrive", Authorized, admin.Handle},
 		{http.MethodGet, "/admin/jobs/{id}", Authorized, admin.Handle},
 		{http.MethodGet, "/admin/subjects/{sub}/limits", Authorized, admin.Handle},
+		{http.MethodGet, "/admin/redis", Authorized, admin.Handle},
 	}, nil
 }

@@ -9,8 +9,8 @@
 //	                                             job and its drift (queue.Client.Overviews)
 //	GET    /admin/queues/{queue}/dead          ?cursor=ENTRY&limit=N (1 to 1000, default 20)
 //	                                           → 200 {"queue", "dead_letters": [...], "next_cursor"?}
-//	                                             oldest first, as `lambdis queue dead`, each with its
-//	                                             payload and error history
+//	                                             newest first (`lambdis queue dead` lists oldest
+//	                                             first), each with its payload and error history
 //	POST   /admin/queues/{queue}/dead/redrive  body none or {} (every dead letter) or {"ids": [...]}
 //	                                           → 200 {"queue", "redriven": [job ids], "missing": [...]}
 //	DELETE /admin/queues/{queue}/dead          body as for redrive
@@ -18,6 +18,9 @@
 //	GET    /admin/jobs/{id}                    → 200 the job's record, whoever enqueued it
 //	GET    /admin/subjects/{sub}/limits        → 200 {"sub", "revoked_all", "revoked_at"?,
 //	                                             "not_before"?, "revoke_all_until"?, "limits": [...]}
+//	GET    /admin/redis                        → 200 {"checks": [{"check", "level", "detail"}...],
+//	                                             "ok", "warn", "fail"}: `lambdis doctor`'s Redis
+//	                                             checks (shared/redischeck) on the function's client
 //
 // An id in "ids" is a dead letter's entry id (1700000000000-0) or its job id
 // (<queue>:<32 hex>), as `lambdis queue redrive --id` takes; ids that match

@@ -12,6 +12,7 @@ import (
 	"github.com/lambdis/lambdis/shared/authz"
 	"github.com/lambdis/lambdis/shared/queue"
 	"github.com/lambdis/lambdis/shared/ratelimit"
+	"github.com/lambdis/lambdis/shared/redischeck"
 	"github.com/lambdis/lambdis/shared/telemetry"
 )
 
@@ -22,6 +23,7 @@ const (
 	RouteRedrive = "/admin/queues/{queue}/dead/redrive"
 	RouteJob     = "/admin/jobs/{id}"
 	RouteLimits  = "/admin/subjects/{sub}/limits"
+	RouteRedis   = "/admin/redis"
 )
 
 // routeMethods are the methods of each route.
@@ -31,13 +33,14 @@ var routeMethods = map[string][]string{
 	RouteRedrive: {"POST"},
 	RouteJob:     {"GET"},
 	RouteLimits:  {"GET"},
+	RouteRedis:   {"GET"},
 }
 
 // Routes returns every method and resource the function serves, for the
 // local API and the stack.
 func Routes() [][2]string {
 	var out [][2]string
-	for _, r := range []string{RouteQueues, RouteDead, RouteRedrive, RouteJob, RouteLimits} {
+	for _, r := range []string{RouteQueues, RouteDead, RouteRedrive, RouteJob, RouteLimits, RouteRedis} {
 		for _, m := range routeMethods[r] {
 			out = append(out, [2]string{m, r})
 		}
@@ -51,7 +54,7 @@ const DefaultAdminScope = "admin"
 // queues is what the handler needs of the queue library.
 type queues interface {
 	Overviews(ctx context.Context) ([]queue.Overview, error)
-	DeadLetters(ctx context.Context, queue string, count int64, after string) ([]queue.DeadLetter, error)
+	NewestDeadLetters(ctx context.Context, queue string, count int64, before string) ([]queue.DeadLetter, error)
 	RedriveDead(ctx context.Context, queue string, all bool, refs []string) (redriven, missing []string, err error)
 	PurgeDead(ctx context.Context, queue string, all bool, refs []string) (deleted int64, missing []string, err error)
 	Status(ctx context.Context, id string) (queue.Record, error)
@@ -62,10 +65,16 @@ type subjects interface {
 	Peek(ctx context.Context, sub string, policies []ratelimit.Policy) (authz.SubjectState, error)
 }
 
+// redisChecker runs `lambdis doctor`'s Redis checks.
+type redisChecker interface {
+	Check(ctx context.Context) redischeck.Report
+}
+
 // Handler serves the admin routes.
 type Handler struct {
 	Queue    queues
 	Subjects subjects
+	Redis    redisChecker
 	// Policies are the authorizer's (RATE_LIMITS): the limits a subject's
 	// state is shown under.
 	Policies     []ratelimit.Policy
@@ -113,6 +122,8 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest)
 			resp = h.redrive(sctx, log, req)
 		case RouteJob:
 			resp = h.job(sctx, log, req)
+		case RouteRedis:
+			resp = apigw.JSON(200, h.Redis.Check(sctx))
 		default:
 			resp = h.limits(sctx, log, req)
 		}

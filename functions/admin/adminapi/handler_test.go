@@ -25,8 +25,8 @@ var routeParams = map[string]string{"queue": "billing", "id": "billing:012345678
 // panic).
 func TestEveryRouteNeedsTheAdminScope(t *testing.T) {
 	routes := Routes()
-	if len(routes) != 6 {
-		t.Fatalf("routes %v: want 6 methods and resources", routes)
+	if len(routes) != 7 {
+		t.Fatalf("routes %v: want 7 methods and resources", routes)
 	}
 	for _, scopeEnv := range []string{"", "ops:admin"} {
 		h := &Handler{AdminScope: scopeEnv}
@@ -115,8 +115,8 @@ func TestListQueues(t *testing.T) {
 	}, redistest.BackendServer, redistest.BackendCluster)
 }
 
-// TestDeadLettersPaged: the dead letters of a queue, oldest first as `lambdis
-// queue dead` lists them, page by page with the cursor, each with its error
+// TestDeadLettersPaged: the dead letters of a queue, newest first (the
+// reverse of `lambdis queue dead`), page by page with the cursor, each with its error
 // history; bad parameters are 400.
 func TestDeadLettersPaged(t *testing.T) {
 	redistest.Each(t, func(t *testing.T, rdb redis.UniversalClient) {
@@ -126,6 +126,7 @@ func TestDeadLettersPaged(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		slices.Reverse(lib) // oldest first there, newest first here
 		var p1, p2 DeadResponse
 		f.do(t, request("GET", RouteDead, routeParams, url.Values{"limit": {"2"}}, ""), &p1)
 		if p1.Queue != "billing" || len(p1.DeadLetters) != 2 || p1.NextCursor != lib[1].EntryID {
@@ -298,4 +299,38 @@ func TestSubjectLimits(t *testing.T) {
 		}
 		wantProblem(t, f.do(t, request("GET", RouteLimits, map[string]string{"sub": "a\x00b"}, nil, ""), nil), apigw.TypeBadRequest)
 	})
+}
+
+// TestRedisChecks: GET /admin/redis answers the doctor's Redis checks as
+// JSON, one verdict per check in the doctor's order, and writes nothing.
+func TestRedisChecks(t *testing.T) {
+	srv := redistest.StartServer(t)
+	rdb := srv.Client(t)
+	f := newFixture(t, rdb)
+	ctx := context.Background()
+	before, err := rdb.DBSize(ctx).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Checks []struct {
+			Check, Level, Detail string
+		}
+		OK, Warn, Fail int
+	}
+	f.do(t, request("GET", RouteRedis, nil, nil, ""), &got)
+	var names []string
+	for _, c := range got.Checks {
+		names = append(names, c.Check)
+		if c.Level != "ok" || c.Detail == "" {
+			t.Errorf("check %s: %s %q, want ok with a detail on a fresh redis-server", c.Check, c.Level, c.Detail)
+		}
+	}
+	want := []string{"connect", "version", "eviction", "memory", "cluster", "scripting", "clock"}
+	if !slices.Equal(names, want) || got.OK != len(want) || got.Warn != 0 || got.Fail != 0 {
+		t.Errorf("checks %v (%d ok, %d warn, %d fail), want %v all ok", names, got.OK, got.Warn, got.Fail, want)
+	}
+	if after, err := rdb.DBSize(ctx).Result(); err != nil || after != before {
+		t.Errorf("DBSIZE %d before, %d after (%v): the checks wrote", before, after, err)
+	}
 }

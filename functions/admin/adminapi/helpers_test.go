@@ -17,6 +17,7 @@ import (
 	"github.com/lambdis/lambdis/shared/keys"
 	"github.com/lambdis/lambdis/shared/queue"
 	"github.com/lambdis/lambdis/shared/ratelimit"
+	"github.com/lambdis/lambdis/shared/redischeck"
 	"github.com/lambdis/lambdis/shared/telemetry"
 	"github.com/redis/go-redis/v9"
 )
@@ -50,7 +51,8 @@ func newFixture(t *testing.T, rdb redis.UniversalClient) *fixture {
 	return &fixture{
 		h: &Handler{
 			Queue: q, Subjects: store, Policies: testPolicies, StoreTimeout: 5 * time.Second,
-			Log: telemetry.NewLogger(&logs, "admin"),
+			Redis: RedisChecks{Client: rdb, Options: redischeck.Options{ProbeKey: "doctor:{probe}"}},
+			Log:   telemetry.NewLogger(&logs, "admin"),
 		},
 		q: q, store: store, logs: &logs,
 		w: queue.NewWorker(q, reg, queue.WorkerConfig{JobTimeout: time.Second, MaxBlock: 20 * time.Millisecond}, nil),

@@ -126,7 +126,7 @@ func (h *Handler) listDead(ctx context.Context, log *slog.Logger, req events.API
 	if _, ok := params["cursor"]; ok && !queue.IsEntryID(cursor) {
 		return apigw.BadRequest("cursor: not a cursor this API gave (a dead-letter entry id such as 1700000000000-0).")
 	}
-	list, err := h.Queue.DeadLetters(ctx, q, int64(limit)+1, cursor)
+	list, err := h.Queue.NewestDeadLetters(ctx, q, int64(limit)+1, cursor)
 	if err != nil {
 		log.Error("admin: list dead letters failed", "queue", q, "error", err.Error())
 		return apigw.StoreUnavailable()

@@ -11,6 +11,7 @@ import (
 	"github.com/lambdis/lambdis/shared/envvar"
 	"github.com/lambdis/lambdis/shared/keys"
 	"github.com/lambdis/lambdis/shared/queue"
+	"github.com/lambdis/lambdis/shared/redischeck"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -55,8 +56,26 @@ func FromEnv(ctx context.Context, get envvar.Getenv, rdb redis.UniversalClient, 
 	if err != nil {
 		return nil, fmt.Errorf("admin: %w", err)
 	}
+	probe, err := kb.Key("doctor", "probe")
+	if err != nil {
+		return nil, fmt.Errorf("admin: %w", err)
+	}
+	_, cluster := rdb.(*redis.ClusterClient)
 	return &Handler{
 		Queue: queue.NewClient(rdb, kb, retention), Subjects: store, Policies: cfg.Policies,
+		Redis:      RedisChecks{Client: rdb, Options: redischeck.Options{Cluster: cluster, ProbeKey: probe}},
 		AdminScope: envvar.String(get, EnvAdminScope, DefaultAdminScope), StoreTimeout: timeout, Log: log,
 	}, nil
+}
+
+// RedisChecks runs the checks of `lambdis doctor` on the function's own
+// client, for GET /admin/redis.
+type RedisChecks struct {
+	Client  redis.UniversalClient
+	Options redischeck.Options
+}
+
+// Check runs them.
+func (c RedisChecks) Check(ctx context.Context) redischeck.Report {
+	return redischeck.Run(ctx, c.Client, c.Options)
 }
