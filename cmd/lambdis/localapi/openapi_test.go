@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -160,7 +161,7 @@ type apiRequest struct {
 
 func (r apiRequest) clone() apiRequest {
 	c := r
-	c.pathParams = maps(r.pathParams)
+	c.pathParams = maps.Clone(r.pathParams)
 	c.query = url.Values{}
 	for k, v := range r.query {
 		c.query[k] = slices.Clone(v)
@@ -171,14 +172,6 @@ func (r apiRequest) clone() apiRequest {
 		_ = json.Unmarshal(b, &c.body)
 	}
 	return c
-}
-
-func maps(m map[string]string) map[string]string {
-	out := make(map[string]string, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }
 
 func (r apiRequest) build(base, token string) *http.Request {
@@ -291,41 +284,97 @@ func violations(base apiRequest, params openapi3.Parameters, op *openapi3.Operat
 		return out
 	}
 	schema := op.RequestBody.Value.Content.Get("application/json").Schema.Value
-	add("body: an array, not an object", func(r *apiRequest) { r.body = []any{} })
 	add("body: not JSON", func(r *apiRequest) { r.body, r.rawBody = nil, `{"` })
-	if has := schema.AdditionalProperties.Has; has != nil && !*has {
-		add("body: an unknown member", func(r *apiRequest) { r.body.(map[string]any)["zz_unknown"] = 1 })
-		add("body: a case variant of a member", func(r *apiRequest) {
-			for k, v := range r.body.(map[string]any) {
-				r.body.(map[string]any)[strings.ToUpper(k)] = v
-				return
-			}
-			r.body.(map[string]any)["zz_unknown"] = 1
-		})
-	}
-	for _, name := range schema.Required {
-		add("body: without "+name, func(r *apiRequest) { delete(r.body.(map[string]any), name) })
-	}
-	names := make([]string, 0, len(schema.Properties))
-	for name := range schema.Properties {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		prop := schema.Properties[name].Value
-		for _, bad := range badValues(prop, false) {
-			add("body /"+name+": "+bad.what, func(r *apiRequest) { r.body.(map[string]any)[name] = bad.v })
+	add("body: a case variant of a member", func(r *apiRequest) {
+		m, _ := r.body.(map[string]any)
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			m[strings.ToUpper(k)] = m[k]
+			return
 		}
-		if prop.Items != nil {
-			for _, bad := range badValues(prop.Items.Value, false) {
-				add("body /"+name+"/0: "+bad.what, func(r *apiRequest) {
-					items, _ := r.body.(map[string]any)[name].([]any)
-					r.body.(map[string]any)[name] = append([]any{bad.v}, items...)
-				})
+		m["zz_unknown"] = 1 // no member to vary: an unknown one
+	})
+	var walk func(s *openapi3.Schema, at []any, example any)
+	walk = func(s *openapi3.Schema, at []any, example any) {
+		ptr := pointer(at)
+		for _, bad := range badValues(s, false) {
+			add("body "+ptr+": "+bad.what, func(r *apiRequest) { r.body = setAt(r.body, at, bad.v) })
+		}
+		if has := s.AdditionalProperties.Has; has != nil && !*has {
+			add("body "+ptr+": an unknown member", func(r *apiRequest) { r.body = setAt(r.body, append(slices.Clone(at), "zz_unknown"), 1) })
+		}
+		for _, name := range s.Required {
+			add("body "+ptr+": without "+name, func(r *apiRequest) { r.body = deleteAt(r.body, append(slices.Clone(at), name)) })
+		}
+		m, _ := example.(map[string]any)
+		for _, name := range slices.Sorted(maps.Keys(s.Properties)) {
+			walk(s.Properties[name].Value, append(slices.Clone(at), name), m[name])
+		}
+		if s.Items != nil {
+			items, _ := example.([]any)
+			if len(items) == 0 {
+				items = []any{nil}
 			}
+			walk(s.Items.Value, append(slices.Clone(at), 0), items[0])
 		}
 	}
+	walk(schema, nil, base.body)
 	return out
+}
+
+// pointer is the JSON Pointer of a path of member names and indexes.
+func pointer(at []any) string {
+	var b strings.Builder
+	for _, k := range at {
+		fmt.Fprintf(&b, "/%v", k)
+	}
+	if b.Len() == 0 {
+		return "/"
+	}
+	return b.String()
+}
+
+// setAt returns v with the value at path set to x (objects and arrays
+// along the path made as needed).
+func setAt(v any, path []any, x any) any {
+	if len(path) == 0 {
+		return x
+	}
+	if k, ok := path[0].(string); ok {
+		m, ok := v.(map[string]any)
+		if !ok {
+			m = map[string]any{}
+		}
+		m[k] = setAt(m[k], path[1:], x)
+		return m
+	}
+	i := path[0].(int)
+	a, _ := v.([]any)
+	for len(a) <= i {
+		a = append(a, nil)
+	}
+	a[i] = setAt(a[i], path[1:], x)
+	return a
+}
+
+// deleteAt returns v without the member at path.
+func deleteAt(v any, path []any) any {
+	switch k := path[0].(type) {
+	case string:
+		m, ok := v.(map[string]any)
+		if !ok {
+			return v
+		}
+		if len(path) == 1 {
+			delete(m, k)
+		} else {
+			m[k] = deleteAt(m[k], path[1:])
+		}
+	case int:
+		if a, ok := v.([]any); ok && k < len(a) && len(path) > 1 {
+			a[k] = deleteAt(a[k], path[1:])
+		}
+	}
+	return v
 }
 
 type badValue struct {
