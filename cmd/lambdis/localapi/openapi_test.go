@@ -69,12 +69,12 @@ func TestServeOpenAPIJSON(t *testing.T) {
 	}
 }
 
-// Requests the document calls invalid are refused: for every operation,
-// a request built from the document's examples is valid, and each request
-// that breaks one constraint of a parameter or of a body member (length,
-// pattern, range, enum, item count, type, an unknown or a missing member),
-// generated from the schemas, is refused by the document and answered 4xx
-// problem+json by the server, writing nothing.
+// Requests the document calls invalid are refused: for every operation, a
+// request built from the document's examples is valid and taken, and each
+// request that breaks one constraint of a parameter or of a body member at
+// any depth (length, pattern, range, enum, item count, type, an unknown or
+// a missing member), generated from the schemas, is refused by the document
+// and answered 4xx problem+json by the server, writing nothing.
 func TestRequestsTheDocumentRefusesAreRefused(t *testing.T) {
 	doc, router := loadContract(t)
 	mr, rdb := redistest.Miniredis(t)
@@ -112,6 +112,11 @@ func TestRequestsTheDocumentRefusesAreRefused(t *testing.T) {
 			if err := validateRequest(router, base.build(hs.URL, "")); err != nil {
 				t.Errorf("%s %s: the request of the document's examples is invalid: %v", method, path, err)
 				continue
+			}
+			// The server takes it (or answers that what it names does not
+			// exist, where the document says it may).
+			if resp, body := do(t, base.build(hs.URL, token())); resp.StatusCode > 299 && (resp.StatusCode != 404 || op.Responses.Status(404) == nil) {
+				t.Errorf("%s %s: the request of the document's examples: %d %s", method, path, resp.StatusCode, body)
 			}
 			for _, v := range violations(base, params, op) {
 				req := v.build(hs.URL, token())
