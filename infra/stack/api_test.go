@@ -132,8 +132,8 @@ func apiMethods(t *testing.T, s *synthesized) map[string]apiMethod {
 
 // localOnlyRoutes are the routes only `lambdis serve` has. GET
 // /openapi.json serves the API's OpenAPI document (package api) to local
-// tools; deployed, the document is imported from the repository
-// (api/openapi.yaml, docs/api.md) rather than served by the API.
+// tools; the deployed API does not serve it: the document is published from
+// the repository (api/openapi.yaml, docs/api.md).
 var localOnlyRoutes = []Route{{"GET", "/openapi.json"}}
 
 // Every route of the local API's table is a REST API method: the

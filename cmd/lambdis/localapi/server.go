@@ -424,8 +424,8 @@ func (s *Server) health(ctx context.Context, _ events.APIGatewayProxyRequest) (e
 }
 
 // openapi answers GET /openapi.json: the API's OpenAPI document (package
-// api). Only `lambdis serve` serves it; deployed, the document is imported
-// from the repository (docs/api.md).
+// api). Only `lambdis serve` serves it; the deployed API does not
+// (docs/api.md).
 func (s *Server) openapi(_ context.Context, _ events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
 	doc, err := api.JSON()
 	if err != nil {
