@@ -321,6 +321,14 @@ func violations(base apiRequest, params openapi3.Parameters, op *openapi3.Operat
 			}
 			walk(s.Items.Value, append(slices.Clone(at), 0), items[0])
 		}
+		for _, sub := range s.AllOf {
+			walk(sub.Value, at, example)
+		}
+		// A conditional applies when the example meets its condition (a
+		// job type's payload schema to a job of that type).
+		if s.If != nil && s.Then != nil && s.If.Value.VisitJSON(example, openapi3.EnableJSONSchema2020()) == nil {
+			walk(s.Then.Value, at, example)
+		}
 	}
 	walk(schema, nil, base.body)
 	return out
