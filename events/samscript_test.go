@@ -1,7 +1,6 @@
 package events_test
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -21,6 +19,7 @@ import (
 	"github.com/lambdis/lambdis/shared/redisconn"
 	"github.com/lambdis/lambdis/shared/redistest"
 	"github.com/lambdis/lambdis/shared/rietest"
+	"github.com/lambdis/lambdis/shared/shelltest"
 	"github.com/lambdis/lambdis/shared/telemetry"
 )
 
@@ -176,69 +175,19 @@ func TestREADMEScript(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sh := exec.Command("bash", "--noprofile", "--norc")
-	sh.Dir = root
-	sh.Env = []string{"PATH=" + bin + string(os.PathListSeparator) + os.Getenv("PATH"), "HOME=" + tmp, "LANG=C.UTF-8",
-		"SAM_SHIM_URL=" + api.URL, "REDIS_CLI=" + redisCLI, "REDIS_PORT=" + port}
-	stderr, err := os.Create(filepath.Join(tmp, "stderr"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stderr.Close()
-	sh.Stderr = stderr
-	in, err := sh.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := sh.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sh.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		in.Close()
-		_ = sh.Wait()
-		if t.Failed() {
-			log, _ := os.ReadFile(stderr.Name())
-			t.Logf("the shell's stderr:\n%s", log)
-		}
-	}()
-	lines := bufio.NewReader(out)
+	sh := shelltest.Start(t, root, []string{"PATH=" + bin + string(os.PathListSeparator) + os.Getenv("PATH"), "HOME=" + tmp, "LANG=C.UTF-8",
+		"SAM_SHIM_URL=" + api.URL, "REDIS_CLI=" + redisCLI, "REDIS_PORT=" + port})
 
 	for _, blk := range samBlocks(t) {
 		// The README's scratch files go to the test's directory.
 		script := strings.ReplaceAll(blk.script, "/tmp/", tmp+"/")
-		const endMark = "__EVENTS_README_BLOCK_END__"
-		fmt.Fprintf(in, "%s\nprintf '\\n%s %%d\\n' $?\n", script, endMark)
-		type result struct {
-			out  string
-			code int
-		}
-		done := make(chan result, 1)
-		go func() {
-			var b strings.Builder
-			for {
-				l, err := lines.ReadString('\n')
-				if err != nil {
-					done <- result{b.String(), -1}
-					return
-				}
-				if rest, ok := strings.CutPrefix(l, endMark+" "); ok {
-					code, _ := strconv.Atoi(strings.TrimSpace(rest))
-					done <- result{b.String(), code}
-					return
-				}
-				b.WriteString(l)
-			}
-		}()
+		done := sh.Go(script)
 		type answer struct {
 			id   string
 			body []byte
 		}
 		var answers []answer
-		var res result
+		var res shelltest.Result
 	block:
 		for {
 			select {
@@ -252,8 +201,11 @@ func TestREADMEScript(t *testing.T) {
 				t.Fatalf("events/README.md:%d: the block did not finish:\n%s", blk.line, blk.script)
 			}
 		}
-		if res.code != 0 {
-			t.Fatalf("events/README.md:%d: exit %d:\n%s\noutput:\n%s", blk.line, res.code, blk.script, res.out)
+		if res.Err != nil {
+			t.Fatalf("events/README.md:%d: the shell ended: %v\n%s", blk.line, res.Err, res.Out)
+		}
+		if res.Code != 0 {
+			t.Fatalf("events/README.md:%d: exit %d:\n%s\noutput:\n%s", blk.line, res.Code, blk.script, res.Out)
 		}
 		if blk.answer == "" {
 			t.Logf("events/README.md:%d: %d answers, none shown as JSON to compare", blk.line, len(answers))
