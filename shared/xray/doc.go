@@ -4,11 +4,11 @@
 // the function's segment, with the command names, its start and end, and
 // the error when it failed.
 //
-// It is a go-redis hook (RedisHook) and an emitter (Emitter) that sends
-// each subsegment as one UDP datagram to the X-Ray daemon Lambda runs beside
-// the function (AWS_XRAY_DAEMON_ADDRESS), in the daemon's documented format:
-// the header line {"format": "json", "version": 1}, a newline, then the
-// subsegment document. The trace id and the parent segment come from the
+// Instrument adds a go-redis hook (RedisHook) that sends each subsegment as
+// one UDP datagram to the X-Ray daemon Lambda runs beside the function
+// (AWS_XRAY_DAEMON_ADDRESS), in the daemon's documented format: the header
+// line {"format": "json", "version": 1}, a newline, then the subsegment
+// document. The trace id and the parent segment come from the
 // invocation's trace header (Root=...;Parent=...;Sampled=1), which the
 // Lambda runtime client puts in the handler's context.
 //

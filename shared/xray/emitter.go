@@ -17,14 +17,14 @@ const header = `{"format": "json", "version": 1}` + "\n"
 // maxDatagram is the daemon's limit on one UDP datagram.
 const maxDatagram = 64 * 1024
 
-// Emitter sends subsegment documents to an X-Ray daemon over UDP.
-type Emitter struct {
+// emitter sends subsegment documents to an X-Ray daemon over UDP.
+type emitter struct {
 	conn net.Conn
 }
 
-// NewEmitter returns an emitter for the daemon at addr, in the form of
+// newEmitter returns an emitter for the daemon at addr, in the form of
 // AWS_XRAY_DAEMON_ADDRESS. No packet is sent until Send.
-func NewEmitter(addr string) (*Emitter, error) {
+func newEmitter(addr string) (*emitter, error) {
 	udp, err := daemonUDP(addr)
 	if err != nil {
 		return nil, err
@@ -33,7 +33,7 @@ func NewEmitter(addr string) (*Emitter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("xray: daemon %s: %w", udp, err)
 	}
-	return &Emitter{conn: conn}, nil
+	return &emitter{conn: conn}, nil
 }
 
 // daemonUDP picks the UDP address out of an AWS_XRAY_DAEMON_ADDRESS value.
@@ -52,7 +52,7 @@ func daemonUDP(addr string) (string, error) {
 
 // Send writes one document as one datagram. A document the daemon would
 // refuse (over 64 KiB) is an error and is not sent.
-func (e *Emitter) Send(doc *Subsegment) error {
+func (e *emitter) Send(doc *Subsegment) error {
 	body, err := json.Marshal(doc)
 	if err != nil {
 		return fmt.Errorf("xray: encode subsegment: %w", err)
@@ -63,6 +63,3 @@ func (e *Emitter) Send(doc *Subsegment) error {
 	_, err = e.conn.Write(append([]byte(header), body...))
 	return err
 }
-
-// Close closes the socket.
-func (e *Emitter) Close() error { return e.conn.Close() }

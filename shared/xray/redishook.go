@@ -17,22 +17,22 @@ import (
 // thousands would exceed a datagram); Metadata's "count" has the total.
 const maxCommands = 64
 
-// Sender is what RedisHook sends subsegments through (*Emitter).
-type Sender interface {
+// sender is what RedisHook sends subsegments through (*emitter).
+type sender interface {
 	Send(*Subsegment) error
 }
 
 // RedisHook is a go-redis hook that sends one "redis" subsegment per command
 // and per pipeline (or transaction) of a sampled invocation.
 type RedisHook struct {
-	sender Sender
+	sender sender
 	log    *slog.Logger
 	warned atomic.Bool // one WARN per container for a failed send, not one per call
 }
 
-// NewRedisHook returns a hook sending through s; failed sends are logged
+// newRedisHook returns a hook sending through s; failed sends are logged
 // once, at WARN, on log (nil: not logged).
-func NewRedisHook(s Sender, log *slog.Logger) *RedisHook {
+func newRedisHook(s sender, log *slog.Logger) *RedisHook {
 	return &RedisHook{sender: s, log: log}
 }
 
@@ -44,11 +44,11 @@ func Instrument(rdb redis.UniversalClient, getenv func(string) string, log *slog
 	if strings.TrimSpace(addr) == "" {
 		return false, nil
 	}
-	e, err := NewEmitter(addr)
+	e, err := newEmitter(addr)
 	if err != nil {
 		return false, err
 	}
-	rdb.AddHook(NewRedisHook(e, log))
+	rdb.AddHook(newRedisHook(e, log))
 	return true, nil
 }
 
