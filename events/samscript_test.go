@@ -208,7 +208,11 @@ func TestREADMEScript(t *testing.T) {
 			t.Fatalf("events/README.md:%d: exit %d:\n%s\noutput:\n%s", blk.line, res.Code, blk.script, res.Out)
 		}
 		if blk.answer == "" {
-			t.Logf("events/README.md:%d: %d answers, none shown as JSON to compare", blk.line, len(answers))
+			var last []byte
+			if len(answers) > 0 {
+				last = answers[len(answers)-1].body
+			}
+			t.Logf("events/README.md:%d: %d answers, none shown as JSON to compare; the last: %s", blk.line, len(answers), last)
 			continue
 		}
 		if len(answers) == 0 {
