@@ -8,7 +8,8 @@
 // its aws-lambda-go events type, that its tokens verify with the local
 // development secret, and that the real function binaries, run under the
 // Lambda Runtime Interface Emulator as sam runs them, answer each one as
-// README.md says.
+// README.md says. TestREADMEScript runs README.md's sam commands
+// themselves, in order in one shell, with a stand-in sam on PATH.
 //
 // Files embeds the events for other tests, e.g.
 // events.Files.ReadFile("ratelimit-allowed.json").

@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/lambdis/lambdis/functions/enqueue/jobsapi"
+	"github.com/lambdis/lambdis/functions/enqueue/lambdawake"
 	"github.com/lambdis/lambdis/shared/apigw"
 	"github.com/lambdis/lambdis/shared/jobs"
 	"github.com/lambdis/lambdis/shared/keys"
@@ -56,7 +57,7 @@ var jobsToken = sampleToken{sub: "sample-jobs", jti: "sample-jobs-token", scopes
 // try to wake (the wake tests set it to the stand-in).
 func enqueueEnv() map[string]string {
 	return map[string]string{
-		jobsapi.EnvWakeFunction:    "",
+		lambdawake.EnvFunction:     "",
 		redisconn.EnvURL:           samRedisURL,
 		jobs.EnvWebhookAllowedURLs: sampleWebhookURLs,
 		jobs.EnvWebhookSecret:      sampleWebhookSecret,

@@ -35,6 +35,12 @@ var (
 	inlineValueRE = regexp.MustCompile("`(\\{[^`]*\\})`")
 )
 
+// invokesRE matches a line of a ```sh block that is `sam local invoke` of
+// file (not one that uses its answer, as in ID=$(sam local invoke ...)).
+func invokesRE(file string) *regexp.Regexp {
+	return regexp.MustCompile(`(?m)^\s*sam local invoke \S+ -e events/` + regexp.QuoteMeta(file) + ` `)
+}
+
 // documented is the answer events/README.md shows for file: the first
 // ```json block, or else the first inline `{...}`, after the last ```sh
 // block that invokes it and before the next ```sh block.
@@ -44,7 +50,7 @@ func documented(t testing.TB, file string) string {
 	blocks := shBlockRE.FindAllStringSubmatchIndex(doc, -1)
 	end, next := -1, len(doc)
 	for i, b := range blocks {
-		if strings.Contains(doc[b[2]:b[3]], "-e events/"+file+" ") {
+		if invokesRE(file).MatchString(doc[b[2]:b[3]]) {
 			end, next = b[1], len(doc)
 			if i+1 < len(blocks) {
 				next = blocks[i+1][0]
@@ -73,7 +79,13 @@ func documented(t testing.TB, file string) string {
 // whose values depend on the time (only their type must match).
 func matchDocumented(t *testing.T, file string, got []byte, loose ...string) {
 	t.Helper()
-	want := documented(t, file)
+	matchAnswer(t, file, documented(t, file), got, loose...)
+}
+
+// matchAnswer is matchDocumented for the answer want that events/README.md
+// shows for what (a file, a block).
+func matchAnswer(t *testing.T, file, want string, got []byte, loose ...string) {
+	t.Helper()
 	var w, g any
 	if err := json.Unmarshal([]byte(want), &w); err != nil {
 		t.Fatalf("events/README.md, the answer of %s: %v\n%s", file, err, want)

@@ -63,7 +63,7 @@ func newWakeStack(t testing.TB, lambdaURL string, extra ...string) *wakeStack {
 		lambdaURL = s.api.URL
 	}
 	wake := []string{
-		jobsapi.EnvWakeFunction + "=" + wakeFunction,
+		lambdawake.EnvFunction + "=" + wakeFunction,
 		"AWS_ENDPOINT_URL_LAMBDA=" + lambdaURL,
 		// Dummy credentials: the stand-in does not check signatures.
 		"AWS_ACCESS_KEY_ID=AKIDLAMBDISRIETEST",

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -12,10 +10,11 @@ import (
 	"reflect"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lambdis/lambdis/shared/shelltest"
 )
 
 // readmeSections are the README sections whose examples run against
@@ -83,53 +82,6 @@ func readmeSteps(t *testing.T, sections []string) []readmeStep {
 		t.Fatalf("no examples in the README sections %v", sections)
 	}
 	return steps
-}
-
-// shell is one bash process the README's commands run in, in order.
-type shell struct {
-	cmd *exec.Cmd
-	in  io.WriteCloser
-	out *bufio.Reader
-}
-
-const readmeEndMark = "__LAMBDIS_README_STEP_END__"
-
-// run runs one command and returns its output and exit status.
-func (s *shell) run(t *testing.T, cmd string, timeout time.Duration) (string, int) {
-	t.Helper()
-	fmt.Fprintf(s.in, "%s\nprintf '\\n%s %%d\\n' $?\n", cmd, readmeEndMark)
-	type result struct {
-		out  string
-		code int
-		err  error
-	}
-	done := make(chan result, 1)
-	go func() {
-		var b strings.Builder
-		for {
-			l, err := s.out.ReadString('\n')
-			if err != nil {
-				done <- result{b.String(), -1, err}
-				return
-			}
-			if rest, ok := strings.CutPrefix(l, readmeEndMark+" "); ok {
-				code, _ := strconv.Atoi(strings.TrimSpace(rest))
-				done <- result{strings.TrimSuffix(b.String(), "\n"), code, nil}
-				return
-			}
-			b.WriteString(l)
-		}
-	}()
-	select {
-	case r := <-done:
-		if r.err != nil {
-			t.Fatalf("the shell ended: %v; output %q", r.err, r.out)
-		}
-		return r.out, r.code
-	case <-time.After(timeout):
-		t.Fatalf("%q did not finish within %v", cmd, timeout)
-	}
-	return "", 0
 }
 
 // volatileMembers change from run to run (ids, times, what depends on the
@@ -272,36 +224,14 @@ func TestREADMEExamples(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 
-	sh := exec.Command("bash", "--noprofile", "--norc")
-	sh.Dir = t.TempDir()
-	sh.Env = []string{"PATH=" + bin + string(os.PathListSeparator) + os.Getenv("PATH"), "HOME=" + sh.Dir, "LANG=C.UTF-8"}
-	serverLog := &syncBuffer{}
-	sh.Stderr = serverLog
-	in, err := sh.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := sh.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sh.Start(); err != nil {
-		t.Fatal(err)
-	}
-	s := &shell{cmd: sh, in: in, out: bufio.NewReader(out)}
-	t.Cleanup(func() {
-		fmt.Fprintln(in, "kill $(jobs -p) 2>/dev/null; wait; exit")
-		in.Close()
-		_ = sh.Wait()
-		if t.Failed() {
-			t.Logf("the shell's stderr (lambdis serve's log):\n%s", serverLog.String())
-		}
-	})
+	dir := t.TempDir()
+	// The shell's stderr, logged if the test fails, is lambdis serve's log.
+	s := shelltest.Start(t, dir, []string{"PATH=" + bin + string(os.PathListSeparator) + os.Getenv("PATH"), "HOME=" + dir, "LANG=C.UTF-8"})
 
 	for _, st := range readmeSteps(t, readmeSections) {
 		cmd := strings.ReplaceAll(st.cmd, "127.0.0.1:3000", addr)
 		cmd = strings.ReplaceAll(cmd, "lambdis serve", "lambdis serve --addr "+addr)
-		got, code := s.run(t, cmd, time.Minute)
+		got, code := s.Run(t, cmd, time.Minute)
 		if code != 0 {
 			t.Fatalf("README.md:%d: %s\nexit %d:\n%s", st.line, st.cmd, code, got)
 		}

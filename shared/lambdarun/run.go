@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/lambdis/lambdis/shared/redisconn"
 	"github.com/lambdis/lambdis/shared/telemetry"
+	"github.com/lambdis/lambdis/shared/xray"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -35,7 +36,9 @@ func Start[Req, Resp any](name string, build func(context.Context, Env) (Handler
 	lambda.Start(telemetry.WithFlush(env.Metrics, os.Stdout, env.Log, h))
 }
 
-// Init does Start's work short of lambda.Start, for tests.
+// Init does Start's work short of lambda.Start, for tests. Inside Lambda
+// (AWS_XRAY_DAEMON_ADDRESS set) the Redis client gets the X-Ray hook
+// (xray.Instrument): a sampled invocation's Redis calls are subsegments.
 func Init[Req, Resp any](ctx context.Context, w io.Writer, name string, getenv func(string) string,
 	dial func(context.Context) (redis.UniversalClient, error),
 	build func(context.Context, Env) (Handler[Req, Resp], error)) (Handler[Req, Resp], Env, error) {
@@ -46,6 +49,11 @@ func Init[Req, Resp any](ctx context.Context, w io.Writer, name string, getenv f
 	rdb, err := dial(ctx)
 	if err != nil {
 		return nil, Env{}, err
+	}
+	// Tracing is the function's configuration, not a reason to fail: a
+	// daemon address that cannot be used leaves Redis untraced.
+	if _, err := xray.Instrument(rdb, getenv, log); err != nil {
+		log.Warn("Redis calls are not traced", "error", err)
 	}
 	env := Env{Getenv: getenv, Redis: rdb, Log: log, Metrics: metrics}
 	h, err := build(ctx, env)

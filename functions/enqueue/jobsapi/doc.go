@@ -65,9 +65,10 @@
 //
 // # Waking a worker
 //
-// With ENQUEUE_WAKE_FUNCTION set, the queue client wakes the worker function
-// (lambdawake: an asynchronous Invoke with {"wake":"<queue>"}) when an
-// enqueue finds no worker awake on the queue. A failed wake never fails the
+// With ENQUEUE_WAKE_FUNCTION set, the function's main.go gives the handler a
+// waker (SetWaker with lambdawake's: an asynchronous Invoke with
+// {"wake":"<queue>"}), and the queue client wakes the worker function when
+// an enqueue finds no worker awake on the queue. A failed wake never fails the
 // enqueue: it is logged at WARN with the queue and the error and counted as
 // the EMF metric WakeFailed (a successful one as Woken), the answer is 202,
 // and the schedule's next tick runs the job.

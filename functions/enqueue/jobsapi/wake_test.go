@@ -193,8 +193,8 @@ func dbSize(t *testing.T, rdb redis.UniversalClient) int64 {
 }
 
 // ENQUEUE_QUEUES is read at init; a bad name or a repeated one names the
-// variable. ENQUEUE_WAKE_FUNCTION gives the queue client a waker.
-func TestFromEnvQueuesAndWake(t *testing.T) {
+// variable.
+func TestFromEnvQueues(t *testing.T) {
 	_, rdb := redistest.Miniredis(t)
 	env := func(extra map[string]string) func(string) string {
 		return func(k string) string {
@@ -209,7 +209,7 @@ func TestFromEnvQueuesAndWake(t *testing.T) {
 			t.Errorf("%s=%q: %v", EnvQueues, bad, err)
 		}
 	}
-	h, err := FromEnv(context.Background(), env(map[string]string{EnvQueues: " default , cache", EnvWakeFunction: "lambdis-worker"}), rdb, nil, nil)
+	h, err := FromEnv(context.Background(), env(map[string]string{EnvQueues: " default , cache"}), rdb, nil, nil)
 	if err != nil || strings.Join(h.Queues, ",") != "default,cache" {
 		t.Fatalf("%+v %v", h, err)
 	}

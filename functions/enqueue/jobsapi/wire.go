@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/lambdis/lambdis/functions/enqueue/lambdawake"
 	"github.com/lambdis/lambdis/shared/envvar"
 	"github.com/lambdis/lambdis/shared/jobs"
 	"github.com/lambdis/lambdis/shared/keys"
@@ -30,16 +29,14 @@ const (
 	// EnvQueues is the allow-list of queue names (comma list; unset: any
 	// valid name).
 	EnvQueues = "ENQUEUE_QUEUES"
-	// EnvWakeFunction names the worker function an enqueue wakes
-	// (lambdawake; unset: no wakes, the schedule's ticks only).
-	EnvWakeFunction = lambdawake.EnvFunction
 )
 
 // DefaultStoreTimeout bounds one enqueue or status round trip.
 const DefaultStoreTimeout = 2 * time.Second
 
 // FromEnv builds the Handler around an existing Redis client. sm reads
-// WEBHOOK_SECRET_ARN when set (nil: the default AWS client).
+// WEBHOOK_SECRET_ARN when set (nil: the default AWS client). The handler
+// wakes no worker until SetWaker.
 func FromEnv(ctx context.Context, get envvar.Getenv, rdb redis.UniversalClient, sm secrets.GetSecretValueAPI, log *slog.Logger) (*Handler, error) {
 	kb, err := keys.FromEnv(get)
 	if err != nil {
@@ -66,19 +63,21 @@ func FromEnv(ctx context.Context, get envvar.Getenv, rdb redis.UniversalClient, 
 	if err != nil {
 		return nil, fmt.Errorf("enqueue: %w", envvar.Wrap(EnvQueues, raw, err))
 	}
-	waker, err := lambdawake.FromEnv(ctx, get)
-	if err != nil {
-		return nil, fmt.Errorf("enqueue: %w", err)
-	}
-	q := queue.NewClient(rdb, kb, retention)
-	if waker != nil {
-		q.SetWaker(waker)
-	}
 	return &Handler{
-		Queue: q, Registry: reg, Queues: allowed,
+		Queue: queue.NewClient(rdb, kb, retention), Registry: reg, Queues: allowed,
 		Scope: envvar.String(get, EnvScope, ""), AdminScope: envvar.String(get, EnvAdminScope, DefaultAdminScope),
 		StoreTimeout: timeout, Log: log,
 	}, nil
+}
+
+// SetWaker makes the handler's queue client wake a worker when an enqueue
+// finds none awake: the deployed function's is lambdawake's, built in
+// main.go (so the Lambda client is linked there only, not into `lambdis
+// serve`, whose waker is its in-process worker).
+func (h *Handler) SetWaker(w queue.Waker) {
+	if c, ok := h.Queue.(*queue.Client); ok {
+		c.SetWaker(w)
+	}
 }
 
 // ParseQueues reads ENQUEUE_QUEUES: a comma list of valid, distinct queue
