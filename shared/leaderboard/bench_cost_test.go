@@ -103,7 +103,7 @@ return redis.call('ZREVRANK', KEYS[1], ARGV[1])`)
 		return floor.Run(ctx, rdb, []string{floorKey}, names[rand.IntN(players)]).Err()
 	}})
 
-	v1 := redis.NewScript(libLua + "\n" + submitV1Lua)
+	v1 := redis.NewScript(libLua + "\n" + readLua + "\n" + submitV1Lua)
 	v1Run := func(ctx context.Context, p string, mode Mode, sc int64) error {
 		now := time.Now()
 		var ks []string
