@@ -25,10 +25,10 @@
 -- The settings are read here, in the same call, so no writer ever uses stale
 -- ones (the caller's cached windows are checked, never trusted).
 -- Lowest-wins boards store the negated score: "best" then keeps the higher
--- stored score and every read stays a descending walk. Numbers go to
+-- stored score and every read stays a descending walk. Scores go to
 -- redis.call as numbers (Redis prints them with 17 digits, exactly for these
--- integers); string.format is costly and used only where a number must
--- become part of a string. Scores are integers, so "above x" is ZCOUNT from
+-- integers), the 16-digit sequence as text made by num (much cheaper to
+-- print; see lib.lua). Scores are integers, so "above x" is ZCOUNT from
 -- x + 1 to MAX (LOWERED, above MAX, is no player).
 --
 -- One HMGET of the board hash reads the settings, the board's write
@@ -122,24 +122,22 @@ for k = 1, n do
       if new ~= score or asc then text = num(new) end
       if k == 1 and allfirst then
         -- the board's sequence goes with the all-time player
-        redis.call('HSET', h, player, prefix .. low .. text, '#seq', seq)
+        redis.call('HSET', h, player, prefix .. low .. text, '#seq', num(seq))
         seqdone = true
       else
         redis.call('HSET', h, player, prefix .. low .. text)
       end
     end
-    if not old then
-      local at = tonumber(ARGV[4 + k])
-      if at > 0 then
-        redis.call('PEXPIREAT', z, at)
-        redis.call('PEXPIREAT', h, at)
-      end
+    local at = ARGV[4 + k]
+    if not old and at ~= '0' then
+      redis.call('PEXPIREAT', z, at)
+      redis.call('PEXPIREAT', h, at)
     end
   end
 end
 -- ties=none takes a seq only to lower or join
 if seq and not seqdone then
-  redis.call('HSET', KEYS[1], '#seq', seq)
+  redis.call('HSET', KEYS[1], '#seq', num(seq))
 end
 if #KEYS % 2 == 0 then
   redis.call('HSET', KEYS[#KEYS], player, ARGV[#ARGV])
