@@ -44,7 +44,8 @@ var submitV1Lua string
 //	                          cost of a script call
 //	floor_exact_1window       a script with the commands an exact one-window
 //	                          ties=none submit needs and no logic (below)
-//	v1_3windows_earliest      the submit script before settings
+//	v1_3windows_earliest      the submit script before settings, built
+//	                          with today's lib.lua and read.lua
 //	windows=N/ties=T          Store.Submit on a board declared with N
 //	                          windows (1: all; 3: all, day, week) and ties T
 //
