@@ -46,7 +46,7 @@ end
 -- The layout of a window is told by the name of its LOWERED member, which
 -- every window with a player holds (joining is a lowering), so a reader needs
 -- no settings: '#lowered' (desc, earliest first: the default), with ':asc'
--- when lowest wins (scores are stored negated, so every read below stays a
+-- when lowest wins (scores are stored negated, so every read stays a
 -- descending walk) and ':none' when ties are not broken (the member is the
 -- player id itself; the players hash maps a player to its 16-digit lowered
 -- seq only). A board's order and tie rule are fixed while it has players.
