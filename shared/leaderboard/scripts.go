@@ -7,9 +7,12 @@ import (
 )
 
 var (
-	// libLua defines the helpers every script below starts with.
+	// libLua defines the constants and helpers every script below starts
+	// with; readLua, those of the scripts that find players on a window.
 	//go:embed lib.lua
 	libLua string
+	//go:embed read.lua
+	readLua string
 	//go:embed submit.lua
 	submitLua string
 	//go:embed top.lua
@@ -26,10 +29,10 @@ var (
 	settingsLua string
 
 	submitScript   = redis.NewScript(libLua + "\n" + submitLua)
-	topScript      = redis.NewScript(libLua + "\n" + topLua)
-	rangeScript    = redis.NewScript(libLua + "\n" + rangeLua)
-	aroundScript   = redis.NewScript(libLua + "\n" + aroundLua)
-	ranksScript    = redis.NewScript(libLua + "\n" + ranksLua)
-	deleteScript   = redis.NewScript(libLua + "\n" + deleteLua)
+	topScript      = redis.NewScript(libLua + "\n" + readLua + "\n" + topLua)
+	rangeScript    = redis.NewScript(libLua + "\n" + readLua + "\n" + rangeLua)
+	aroundScript   = redis.NewScript(libLua + "\n" + readLua + "\n" + aroundLua)
+	ranksScript    = redis.NewScript(libLua + "\n" + readLua + "\n" + ranksLua)
+	deleteScript   = redis.NewScript(libLua + "\n" + readLua + "\n" + deleteLua)
 	settingsScript = redis.NewScript(libLua + "\n" + settingsLua)
 )

@@ -25,10 +25,10 @@
 -- The settings are read here, in the same call, so no writer ever uses stale
 -- ones (the caller's cached windows are checked, never trusted).
 -- Lowest-wins boards store the negated score: "best" then keeps the higher
--- stored score and every read stays a descending walk. Numbers go to
+-- stored score and every read stays a descending walk. Scores go to
 -- redis.call as numbers (Redis prints them with 17 digits, exactly for these
--- integers); string.format is costly and used only where a number must
--- become part of a string. Scores are integers, so "above x" is ZCOUNT from
+-- integers), the 16-digit sequence as text made by num (much cheaper to
+-- print; see lib.lua). Scores are integers, so "above x" is ZCOUNT from
 -- x + 1 to MAX (LOWERED, above MAX, is no player).
 --
 -- One HMGET of the board hash reads the settings, the board's write
@@ -39,28 +39,25 @@ local player, mode, arg = ARGV[1], ARGV[2], ARGV[3]
 local cfg = redis.call('HMGET', KEYS[1], '#order', '#ties', '#windows', '#modes', '#seq', player)
 local wins = cfg[3] or 'all,day,week'
 if wins ~= ARGV[4] then return {3, wins} end
-if cfg[4] and not string.find(',' .. cfg[4] .. ',', ',' .. mode .. ',', 1, true) then
-  return {2}
-end
+-- no mode's name is part of another's, so a plain find is exact
+if cfg[4] and not string.find(cfg[4], mode, 1, true) then return {2} end
 local asc, none = cfg[1] == 'asc', cfg[2] == 'none'
 local n = math.floor((#KEYS - 1) / 2)
 local score = tonumber(arg)
 if asc then score = -score end
 local max = tonumber(MAX)
-local last = tonumber(cfg[5]) or 0
 local allfirst = string.sub(wins, 1, 3) == 'all'
 
 local olds, vals, news = {}, {}, {}
 for k = 1, n do
-  local z, h = KEYS[2 * k], KEYS[2 * k + 1]
   local old, v
   if none then
-    old = tonumber(redis.call('ZSCORE', z, player))
+    old = tonumber(redis.call('ZSCORE', KEYS[2 * k], player))
   else
     if k == 1 and allfirst then
       v = cfg[6] -- read with the settings: KEYS[1] is this hash
     else
-      v = redis.call('HGET', h, player)
+      v = redis.call('HGET', KEYS[2 * k + 1], player)
     end
     if v then old = tonumber(string.sub(v, 33)) end
   end
@@ -80,28 +77,28 @@ if olds[1] then
   prev = redis.call('ZCOUNT', first, olds[1] + 1, MAX) + 1
 end
 
-local name = lowered_name(asc, none)
-local seq, prefix, lowtext, seqdone
-local function take_seq()
-  if not seq then
-    if last == 0 then
-      local t = redis.call('TIME')
-      seq = tonumber(t[1]) * 1000000 + tonumber(t[2])
-    else
-      seq = last + 1
-    end
-  end
-  return seq
-end
+-- seq, the write's sequence, is taken by the first window that needs one
+local seq, prefix, lowtext, name, seqdone
 for k = 1, n do
   local old, new = olds[k], news[k]
   if old ~= new then
     local z, h = KEYS[2 * k], KEYS[2 * k + 1]
     local lowered = not old or new < old
+    if not seq and (lowered or not none) then
+      seq = tonumber(cfg[5]) or 0
+      if seq == 0 then
+        local t = redis.call('TIME')
+        seq = tonumber(t[1]) * 1000000 + tonumber(t[2])
+      else
+        seq = seq + 1
+      end
+    end
+    if lowered then
+      lowtext = lowtext or pad16(seq)
+      name = name or lowered_name(asc, none)
+    end
     if none then
       if lowered then
-        take_seq()
-        lowtext = lowtext or pad16(seq)
         -- joining (maybe back after a delete) or going down: a change walks
         -- in progress leave out (see delete.lua and top.lua)
         redis.call('ZADD', z, new, player, seq * BASE, name)
@@ -110,39 +107,37 @@ for k = 1, n do
         redis.call('ZADD', z, new, player)
       end
     else
-      take_seq()
       prefix = prefix or pad16(BASE - seq)
-      local low
+      local v, low = vals[k], lowtext
       -- add before removing: removing a set's only member would delete the
       -- key and its expiry with it
       if lowered then
-        lowtext = lowtext or pad16(seq)
-        low = lowtext
         redis.call('ZADD', z, new, prefix .. player, seq * BASE, name)
       else
-        low = string.sub(vals[k], 17, 32)
+        low = string.sub(v, 17, 32)
         redis.call('ZADD', z, new, prefix .. player)
       end
-      if old then redis.call('ZREM', z, string.sub(vals[k], 1, 16) .. player) end
+      if v then redis.call('ZREM', z, string.sub(v, 1, 16) .. player) end
       local text = arg
       if new ~= score or asc then text = num(new) end
       if k == 1 and allfirst then
         -- the board's sequence goes with the all-time player
-        redis.call('HSET', h, player, prefix .. low .. text, '#seq', seq)
+        redis.call('HSET', h, player, prefix .. low .. text, '#seq', num(seq))
         seqdone = true
       else
         redis.call('HSET', h, player, prefix .. low .. text)
       end
     end
-    local at = tonumber(ARGV[4 + k])
-    if not old and at > 0 then
+    local at = ARGV[4 + k]
+    if not old and at ~= '0' then
       redis.call('PEXPIREAT', z, at)
       redis.call('PEXPIREAT', h, at)
     end
   end
 end
+-- ties=none takes a seq only to lower or join
 if seq and not seqdone then
-  redis.call('HSET', KEYS[1], '#seq', seq)
+  redis.call('HSET', KEYS[1], '#seq', num(seq))
 end
 if #KEYS % 2 == 0 then
   redis.call('HSET', KEYS[#KEYS], player, ARGV[#ARGV])
