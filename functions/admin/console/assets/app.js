@@ -76,7 +76,7 @@ document.getElementById('auth').addEventListener('submit', (e) => {
   setToken(t);
   input.value = '';
   showAuth();
-  route(false);
+  route(true);
 });
 document.getElementById('forget').addEventListener('click', () => {
   setToken('');

@@ -22,14 +22,14 @@ export function lineChart(title, points, unit, span, now) {
   const last = points.length ? points[points.length - 1].v : null;
   const label = last === null
     ? `${title}: no sample yet`
-    : `${title}: ${fmt(last)} ${unit} now, at most ${fmt(max)} over the last ${Math.round(span / 60000)} minutes`;
+    : `${title}: ${fmt(last)} ${unit} now, at most ${fmt(max)} over the last ${minutes(span)}`;
   const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': label, class: 'chart' });
   svg.append(s('title', {}, label));
   for (const v of [0, max / 2, max]) {
     svg.append(s('line', { x1: PAD.left, x2: W - PAD.right, y1: y(v), y2: y(v), class: 'grid' }));
     svg.append(s('text', { x: PAD.left - 6, y: y(v) + 4, 'text-anchor': 'end', class: 'axis' }, fmt(v)));
   }
-  svg.append(s('text', { x: PAD.left, y: H - 6, class: 'axis' }, `−${Math.round(span / 60000)} min`));
+  svg.append(s('text', { x: PAD.left, y: H - 6, class: 'axis' }, `−${minutes(span)}`));
   svg.append(s('text', { x: W - PAD.right, y: H - 6, 'text-anchor': 'end', class: 'axis' }, 'now'));
   const shown = points.filter((p) => p.t >= now - span);
   if (shown.length > 1) {
@@ -42,6 +42,11 @@ export function lineChart(title, points, unit, span, now) {
   cap.textContent = last === null ? `${title}` : `${title}: ${fmt(last)} ${unit}`;
   fig.append(cap, svg);
   return fig;
+}
+
+function minutes(ms) {
+  const m = Math.round(ms / 60000);
+  return m === 1 ? '1 minute' : `${m} minutes`;
 }
 
 function fmt(v) {

@@ -1,7 +1,7 @@
 // Job: any job's record by id (GET /admin/jobs/{id}).
 
 import { api, seg } from './api.js';
-import { h, slot, table, dl, when, heading } from './ui.js';
+import { h, slot, table, dl, when, heading, go } from './ui.js';
 
 export function jobPage(main, id) {
   const input = h('input', { id: 'job-id', name: 'id', type: 'search', value: id || '', required: true, spellcheck: 'false', class: 'mono wide', placeholder: 'queue:0123abcd…' });
@@ -11,7 +11,7 @@ export function jobPage(main, id) {
       class: 'inline', onsubmit: (e) => {
         e.preventDefault();
         const v = input.value.trim();
-        if (v) location.hash = `#/jobs/${seg(v)}`;
+        if (v) go(`#/jobs/${seg(v)}`);
       },
     }, h('label', { for: 'job-id' }, 'Job id'), input, h('button', { type: 'submit' }, 'Look up')),
     out);

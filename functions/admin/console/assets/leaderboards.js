@@ -2,7 +2,7 @@
 // neighbours (the public read routes, which an admin token may call).
 
 import { api, seg } from './api.js';
-import { h, slot, table, num, heading } from './ui.js';
+import { h, slot, table, num, heading, go } from './ui.js';
 
 const PERIODS = [['all', 'All time'], ['day', 'Day'], ['week', 'Week'], ['month', 'Month']];
 const SIZES = ['10', '25', '50', '100'];
@@ -18,10 +18,10 @@ function input(id, label, attrs) {
 
 // go puts the form's values in the page's address (so that a reload or a
 // shared link shows the same), which renders the page again.
-function go(values) {
+function showQuery(values) {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(values)) if (v) q.set(k, v);
-  location.hash = `#/leaderboards?${q}`;
+  go(`#/leaderboards?${q}`);
 }
 
 export function leaderboardsPage(main, params) {
@@ -33,7 +33,7 @@ export function leaderboardsPage(main, params) {
   const boardForm = h('form', {
     class: 'grid-form', onsubmit: (e) => {
       e.preventDefault();
-      go({ ...p, board: value(e.target, 'board'), period: value(e.target, 'period'), date: value(e.target, 'date'), limit: value(e.target, 'limit'), player: '' });
+      showQuery({ ...p, board: value(e.target, 'board'), period: value(e.target, 'period'), date: value(e.target, 'date'), limit: value(e.target, 'limit'), player: '' });
     },
   },
   input('board', 'Board', { value: p.board, required: true, spellcheck: 'false', placeholder: 'game1' }),
@@ -96,7 +96,7 @@ export function leaderboardsPage(main, params) {
   const playerForm = h('form', {
     class: 'grid-form', onsubmit: (e) => {
       e.preventDefault();
-      go({ ...p, player: value(e.target, 'player'), around: value(e.target, 'around') });
+      showQuery({ ...p, player: value(e.target, 'player'), around: value(e.target, 'around') });
     },
   },
   input('player', 'Player', { value: p.player, required: true, spellcheck: 'false' }),

@@ -2,7 +2,7 @@
 // spending (GET /admin/subjects/{sub}/limits), and revoke-all.
 
 import { api, seg } from './api.js';
-import { h, slot, table, dl, when, num, heading, confirmAction } from './ui.js';
+import { h, slot, table, dl, when, num, heading, confirmAction, go } from './ui.js';
 
 export function limitsPage(main, sub) {
   const input = h('input', { id: 'sub', name: 'sub', type: 'search', value: sub || '', required: true, spellcheck: 'false', placeholder: 'alice' });
@@ -13,7 +13,7 @@ export function limitsPage(main, sub) {
       class: 'inline', onsubmit: (e) => {
         e.preventDefault();
         const v = input.value.trim();
-        if (v) location.hash = `#/limits/${seg(v)}`;
+        if (v) go(`#/limits/${seg(v)}`);
       },
     }, h('label', { for: 'sub' }, 'Subject'), input, h('button', { type: 'submit' }, 'Show')),
     status, out);

@@ -42,12 +42,15 @@ function series(name) {
   return { backlog, rate };
 }
 
+// charts draws the series over the time sampled so far: at least a
+// minute, at most SPAN.
 function charts(name) {
   const { backlog, rate } = series(name);
   const now = Date.now();
+  const span = Math.min(SPAN, Math.max(60000, samples.length ? now - samples[0].t : 0));
   return [
-    lineChart('Backlog', backlog, 'jobs due', SPAN, now),
-    lineChart('Throughput', rate, 'jobs/min', SPAN, now),
+    lineChart('Backlog', backlog, 'jobs due', span, now),
+    lineChart('Throughput', rate, 'jobs/min', span, now),
   ];
 }
 
@@ -102,8 +105,8 @@ export function queuesPage(main) {
   const chartBox = slot({ class: 'charts' });
   const list = slot({ 'aria-live': 'polite' });
   main.replaceChildren(heading('Queues'),
-    h('p', { class: 'muted' }, `The books of every queue in use, read every ${INTERVAL / 1000} seconds while this page is open; the charts cover the last ${SPAN / 60000} minutes of it (all queues).`),
-    chartBox, list);
+    h('p', { class: 'muted' }, `The books of every queue in use, read every ${INTERVAL / 1000} seconds while this page is open; the charts show all queues together over the last ${SPAN / 60000} minutes of it.`),
+    list, chartBox);
   list.loading();
   let last = '';
   return poll((queues) => {

@@ -116,3 +116,10 @@ export function heading(text) {
   document.title = `${text} · Lambdis console`;
   return h('h1', { tabindex: '-1' }, text);
 }
+
+// go shows the page at hash; the page at the current hash is rendered
+// again (a form submitted twice looks again).
+export function go(hash) {
+  if (location.hash === hash) window.dispatchEvent(new HashChangeEvent('hashchange'));
+  else location.hash = hash;
+}
