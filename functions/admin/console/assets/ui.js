@@ -46,7 +46,8 @@ export function slot(attrs) {
 }
 
 // confirmAction asks in a modal dialog; it resolves true when confirmed.
-// Escape and Cancel resolve false; Cancel has the focus first.
+// Escape and Cancel resolve false; Cancel has the focus first. Each call's
+// listeners go when it is answered, before the dialog can open again.
 export function confirmAction(message, action) {
   const dlg = document.getElementById('confirm');
   dlg.querySelector('#confirm-message').textContent = message;
@@ -54,16 +55,16 @@ export function confirmAction(message, action) {
   const cancel = dlg.querySelector('#confirm-cancel');
   ok.textContent = action;
   return new Promise((resolve) => {
-    const done = (v) => () => { dlg.close(); resolve(v); };
-    const yes = done(true);
-    const no = done(false);
-    ok.addEventListener('click', yes, { once: true });
-    cancel.addEventListener('click', no, { once: true });
-    dlg.addEventListener('cancel', (e) => { e.preventDefault(); no(); }, { once: true });
-    dlg.addEventListener('close', () => {
-      ok.removeEventListener('click', yes);
-      cancel.removeEventListener('click', no);
-    }, { once: true });
+    const listening = new AbortController();
+    const done = (v) => {
+      listening.abort();
+      if (dlg.open) dlg.close();
+      resolve(v);
+    };
+    const opts = { signal: listening.signal };
+    ok.addEventListener('click', () => done(true), opts);
+    cancel.addEventListener('click', () => done(false), opts);
+    dlg.addEventListener('cancel', (e) => { e.preventDefault(); done(false); }, opts);
     dlg.showModal();
     cancel.focus();
   });
