@@ -23,7 +23,7 @@ export function redisPage(main) {
     }, (e) => out.fail(e));
   };
   main.replaceChildren(heading('Redis'),
-    h('p', { class: 'muted' }, 'What `lambdis doctor` checks, on the Redis the functions use.'),
+    h('p', { class: 'muted' }, 'What lambdis doctor checks, on the Redis the functions use: green OK, amber warning, red failed.'),
     h('div', { class: 'actions' }, h('button', { type: 'button', onclick: load }, 'Check again')),
     out);
   load();
