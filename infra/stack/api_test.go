@@ -221,31 +221,19 @@ func TestAuthorizerOnEveryMethod(t *testing.T) {
 	methods := apiMethods(t, s)
 	var want []string
 	for _, spec := range Functions {
-		for _, r := range spec.Routes {
+		for _, r := range slices.Concat(spec.Routes, spec.Public) {
 			want = append(want, r.String())
 			m, ok := methods[r.String()]
 			if !ok {
 				t.Errorf("%s (%s): no such method", r, spec.Name)
 				continue
 			}
-			if m.authType != "CUSTOM" || m.authorizer != id {
-				t.Errorf("%s: AuthorizationType %s, AuthorizerId %q; want CUSTOM, %s", r, m.authType, m.authorizer, id)
+			authType, authorizer := "CUSTOM", id
+			if slices.Contains(spec.Public, r) {
+				authType, authorizer = "NONE", ""
 			}
-			if m.integration["Type"] != "AWS_PROXY" || !strings.Contains(js(m.integration["Uri"]), `"`+spec.LogicalID()+`","Arn"`) {
-				t.Errorf("%s: integration %s, want AWS_PROXY to %s", r, js(m.integration), spec.LogicalID())
-			}
-		}
-	}
-	for _, spec := range Functions {
-		for _, r := range spec.Public {
-			want = append(want, r.String())
-			m, ok := methods[r.String()]
-			if !ok {
-				t.Errorf("%s (%s, public): no such method", r, spec.Name)
-				continue
-			}
-			if m.authType != "NONE" || m.authorizer != "" {
-				t.Errorf("%s (public): AuthorizationType %s, AuthorizerId %q; want NONE", r, m.authType, m.authorizer)
+			if m.authType != authType || m.authorizer != authorizer {
+				t.Errorf("%s: AuthorizationType %s, AuthorizerId %q; want %s, %q", r, m.authType, m.authorizer, authType, authorizer)
 			}
 			if m.integration["Type"] != "AWS_PROXY" || !strings.Contains(js(m.integration["Uri"]), `"`+spec.LogicalID()+`","Arn"`) {
 				t.Errorf("%s: integration %s, want AWS_PROXY to %s", r, js(m.integration), spec.LogicalID())

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -22,6 +21,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 	"github.com/lambdis/lambdis/cmd/lambdis/localapi"
+	"github.com/lambdis/lambdis/cmd/lambdis/localapi/localapitest"
 	"github.com/lambdis/lambdis/functions/ratelimit/authorizer"
 	"github.com/lambdis/lambdis/shared/authz"
 	"github.com/lambdis/lambdis/shared/jobs"
@@ -284,40 +284,14 @@ func serve(t *testing.T, hookURL string) string {
 		// clicks as fast as a browser can.
 		authorizer.EnvRateLimits: "per_second=50/1s:100,per_minute=3000/1m",
 	}
-	logs := &strings.Builder{}
-	var mu sync.Mutex
 	srv, err := localapi.New(context.Background(), localapi.Config{
-		Redis: rdb, Getenv: func(k string) string { return vars[k] }, WorkerInterval: time.Second,
-		LogOutput: writerFunc(func(p []byte) (int, error) { mu.Lock(); defer mu.Unlock(); return logs.Write(p) }),
+		Redis: rdb, Getenv: func(k string) string { return vars[k] }, WorkerInterval: time.Second, LogOutput: localapitest.NewLog(t),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-		_ = srv.Close()
-		if t.Failed() {
-			mu.Lock()
-			t.Logf("server log:\n%s", logs.String())
-			mu.Unlock()
-		}
-	})
-	return "http://" + ln.Addr().String()
+	return localapitest.Serve(t, srv)
 }
-
-type writerFunc func([]byte) (int, error)
-
-func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 
 func sign(t *testing.T, sub string, scopes ...string) string {
 	t.Helper()

@@ -1,24 +1,14 @@
 // Job: any job's record by id (GET /admin/jobs/{id}).
 
 import { api, seg } from './api.js';
-import { h, slot, table, dl, when, heading, go } from './ui.js';
+import { h, slot, table, dl, when, heading, lookupForm } from './ui.js';
 
 export function jobPage(main, id) {
-  const input = h('input', { id: 'job-id', name: 'id', type: 'search', value: id || '', required: true, spellcheck: 'false', class: 'mono wide', placeholder: 'queue:0123abcd…' });
   const out = slot();
   main.replaceChildren(heading('Job'),
-    h('form', {
-      class: 'inline', onsubmit: (e) => {
-        e.preventDefault();
-        const v = input.value.trim();
-        if (v) go(`#/jobs/${seg(v)}`);
-      },
-    }, h('label', { for: 'job-id' }, 'Job id'), input, h('button', { type: 'submit' }, 'Look up')),
+    lookupForm('#/jobs/', 'Job id', id, 'Look up', { id: 'job-id', name: 'id', class: 'mono wide', placeholder: 'queue:0123abcd…' }),
     out);
-  if (!id) {
-    input.focus();
-    return null;
-  }
+  if (!id) return null;
   out.loading();
   api('GET', `/admin/jobs/${seg(id)}`).then((r) => {
     out.show(

@@ -2,25 +2,15 @@
 // spending (GET /admin/subjects/{sub}/limits), and revoke-all.
 
 import { api, seg } from './api.js';
-import { h, slot, table, dl, when, num, heading, confirmAction, go } from './ui.js';
+import { h, slot, table, dl, when, num, heading, confirmAction, lookupForm } from './ui.js';
 
 export function limitsPage(main, sub) {
-  const input = h('input', { id: 'sub', name: 'sub', type: 'search', value: sub || '', required: true, spellcheck: 'false', placeholder: 'alice' });
   const out = slot();
   const status = h('p', { role: 'status', class: 'status' });
   main.replaceChildren(heading('Limits'),
-    h('form', {
-      class: 'inline', onsubmit: (e) => {
-        e.preventDefault();
-        const v = input.value.trim();
-        if (v) go(`#/limits/${seg(v)}`);
-      },
-    }, h('label', { for: 'sub' }, 'Subject'), input, h('button', { type: 'submit' }, 'Show')),
+    lookupForm('#/limits/', 'Subject', sub, 'Show', { id: 'sub', name: 'sub', placeholder: 'alice' }),
     status, out);
-  if (!sub) {
-    input.focus();
-    return null;
-  }
+  if (!sub) return null;
 
   const revoke = async () => {
     if (!await confirmAction(`Revoke every token and session of ${sub}? Its tokens issued until now stop working, and its sessions end.`, 'Revoke all')) {

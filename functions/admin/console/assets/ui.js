@@ -118,6 +118,22 @@ export function heading(text) {
   return h('h1', { tabindex: '-1' }, text);
 }
 
+// lookupForm is a one-field form that shows the page prefix + the value:
+// the field (labelled label, filled with value) and its button. A page
+// without a value focuses the field.
+export function lookupForm(prefix, label, value, button, attrs) {
+  const input = h('input', { type: 'search', value: value || '', required: true, spellcheck: 'false', ...attrs });
+  const form = h('form', {
+    class: 'inline', onsubmit: (e) => {
+      e.preventDefault();
+      const v = input.value.trim();
+      if (v) go(prefix + encodeURIComponent(v));
+    },
+  }, h('label', { for: attrs.id }, label), input, h('button', { type: 'submit' }, button));
+  if (!value) queueMicrotask(() => input.focus());
+  return form;
+}
+
 // go shows the page at hash; the page at the current hash is rendered
 // again (a form submitted twice looks again).
 export function go(hash) {
