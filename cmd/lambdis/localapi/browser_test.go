@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/lambdis/lambdis/cmd/lambdis/localapi"
-	"github.com/lambdis/lambdis/cmd/lambdis/localapi/localapitest"
 	"github.com/lambdis/lambdis/functions/session/sessionsapi"
 	"github.com/lambdis/lambdis/shared/authz"
 	"github.com/lambdis/lambdis/shared/redistest"
@@ -110,7 +109,7 @@ func (b *browser) sessions() (int, []sessionsapi.Session) {
 // Redis key holds a session id, and a handle is no credential.
 func TestBrowserSessionFlow(t *testing.T) {
 	mr, rdb := redistest.Miniredis(t)
-	logs := localapitest.NewLog(t)
+	logs := newLogBuffer(t)
 	srv, err := localapi.New(context.Background(), localapi.Config{
 		Redis: rdb, LogOutput: logs,
 		Getenv: env(map[string]string{session.EnvMaxTTL: "1h", "LOG_LEVEL": "debug"}),

@@ -1,16 +1,17 @@
 package localapi_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/lambdis/lambdis/cmd/lambdis/localapi"
-	"github.com/lambdis/lambdis/cmd/lambdis/localapi/localapitest"
 	"github.com/lambdis/lambdis/shared/apigw"
 	"github.com/lambdis/lambdis/shared/redistest"
 )
@@ -18,6 +19,34 @@ import (
 // env is a getenv over a map: tests never touch the process environment.
 func env(vars map[string]string) func(string) string {
 	return func(k string) string { return vars[k] }
+}
+
+// logBuffer collects the server's logs and shows them if the test fails.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func newLogBuffer(t *testing.T) *logBuffer {
+	b := &logBuffer{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("server log:\n%s", b.String())
+		}
+	})
+	return b
 }
 
 // start runs a Server on an httptest server over miniredis.
@@ -31,7 +60,7 @@ func start(t *testing.T, cfg localapi.Config) (*localapi.Server, *httptest.Serve
 		cfg.Getenv = env(nil)
 	}
 	if cfg.LogOutput == nil {
-		cfg.LogOutput = localapitest.NewLog(t)
+		cfg.LogOutput = newLogBuffer(t)
 	}
 	srv, err := localapi.New(context.Background(), cfg)
 	if err != nil {

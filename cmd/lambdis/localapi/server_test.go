@@ -19,7 +19,6 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/lambdis/lambdis/cmd/lambdis/localapi"
-	"github.com/lambdis/lambdis/cmd/lambdis/localapi/localapitest"
 	"github.com/lambdis/lambdis/functions/ratelimit/authorizer"
 	"github.com/lambdis/lambdis/shared/apigw"
 	"github.com/lambdis/lambdis/shared/authz"
@@ -321,7 +320,7 @@ func TestIntegrationFailures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			logs := localapitest.NewLog(t)
+			logs := newLogBuffer(t)
 			_, hs := start(t, localapi.Config{
 				LogOutput: logs,
 				Routes:    []localapi.Route{{Method: "POST", Resource: "/open", Auth: localapi.NoAuth, Handler: tt.handler}},
@@ -428,7 +427,7 @@ func TestNewRejectsBadEnvironment(t *testing.T) {
 		{map[string]string{"REDIS_URL": "redis://a", "REDIS_ADDRS": "b:1"}, "REDIS_URL"},
 	}
 	for _, tt := range tests {
-		_, err := localapi.New(context.Background(), localapi.Config{Getenv: env(tt.vars), LogOutput: localapitest.NewLog(t)})
+		_, err := localapi.New(context.Background(), localapi.Config{Getenv: env(tt.vars), LogOutput: newLogBuffer(t)})
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("New(%v) = %v, want an error naming %s", tt.vars, err, tt.want)
 		}
@@ -441,7 +440,7 @@ func TestServeShutsDownGracefully(t *testing.T) {
 	started, release := make(chan struct{}), make(chan struct{})
 	_, rdb := redistest.Miniredis(t)
 	srv, err := localapi.New(context.Background(), localapi.Config{
-		Getenv: env(nil), LogOutput: localapitest.NewLog(t), Redis: rdb,
+		Getenv: env(nil), LogOutput: newLogBuffer(t), Redis: rdb,
 		Routes: []localapi.Route{{Method: "GET", Resource: "/slow", Auth: localapi.NoAuth, Handler: func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
 			close(started)
 			<-release
