@@ -65,7 +65,6 @@ function route(focus) {
 function showAuth() {
   const state = document.getElementById('auth-state');
   state.textContent = token() ? 'Token set (this tab only).' : 'No token: calls use your session cookie, if any.';
-  document.body.dataset.auth = token() ? 'token' : 'cookie';
 }
 
 document.getElementById('auth').addEventListener('submit', (e) => {

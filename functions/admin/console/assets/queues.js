@@ -103,7 +103,7 @@ function queuesTable(queues) {
 
 export function queuesPage(main) {
   const chartBox = slot({ class: 'charts' });
-  const list = slot({ 'aria-live': 'polite' });
+  const list = slot();
   main.replaceChildren(heading('Queues'),
     h('p', { class: 'muted' }, `The books of every queue in use, read every ${INTERVAL / 1000} seconds while this page is open; the charts show all queues together over the last ${SPAN / 60000} minutes of it.`),
     list, chartBox);

@@ -25,7 +25,7 @@ function append(el, children) {
 }
 
 // problemBox shows an error: a Problem's title, status and detail.
-export function problemBox(err) {
+function problemBox(err) {
   if (!(err instanceof Problem)) {
     console.error(err); // a bug of the page: let it be seen
     err = new Problem(0, 'The page failed', String((err && err.message) || err));
@@ -105,12 +105,6 @@ export function duration(ms) {
 
 // num formats an integer with thousands separators.
 export const num = (n) => (typeof n === 'number' ? n.toLocaleString('en-US') : String(n ?? ''));
-
-// field is a labelled input.
-export function field(label, attrs) {
-  const id = attrs.id || `f-${attrs.name}`;
-  return h('div', { class: 'field' }, h('label', { for: id }, label), h(attrs.tag || 'input', { ...attrs, id, tag: null }));
-}
 
 // heading sets the page's heading and the document title.
 export function heading(text) {
