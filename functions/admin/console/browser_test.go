@@ -23,6 +23,7 @@ import (
 	"github.com/lambdis/lambdis/cmd/lambdis/localapi"
 	"github.com/lambdis/lambdis/cmd/lambdis/localapi/localapitest"
 	"github.com/lambdis/lambdis/functions/ratelimit/authorizer"
+	"github.com/lambdis/lambdis/functions/worker/drainer"
 	"github.com/lambdis/lambdis/shared/authz"
 	"github.com/lambdis/lambdis/shared/jobs"
 	"github.com/lambdis/lambdis/shared/redistest"
@@ -59,12 +60,11 @@ func chromiumPath() string {
 
 // Screen sizes the console must be readable at.
 var (
-	desktop = screen{"", 1280, 800, false}
-	phone   = screen{"phone", 375, 667, true}
+	desktop = screen{1280, 800, false}
+	phone   = screen{375, 667, true}
 )
 
 type screen struct {
-	name          string
 	width, height int64
 	mobile        bool
 }
@@ -87,9 +87,11 @@ func newTab(t *testing.T, sc screen) *tab {
 		redistest.SkipOrFail(t, "no chromium on PATH (Debian: apt-get install chromium): the console's browser tests cannot run")
 	}
 	chrome.once.Do(func() {
-		alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-			chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-			chromedp.WindowSize(int(desktop.width), int(desktop.height)))
+		// NoSandbox: the tests run as root (CI's container), where
+		// Chromium refuses to start sandboxed.
+		opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.Headless,
+			chromedp.NoSandbox, chromedp.DisableGPU, chromedp.WindowSize(int(desktop.width), int(desktop.height)))
+		alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 		ctx, cancel := chromedp.NewContext(alloc)
 		chrome.ctx = ctx
 		chrome.cancel = func() { cancel(); cancelAlloc() }
@@ -279,7 +281,7 @@ func serve(t *testing.T, hookURL string) string {
 	vars := map[string]string{
 		jobs.EnvWebhookAllowedURLs: hookURL,
 		jobs.EnvWebhookSecret:      "console-browser-test-webhook-secret-0123456789",
-		"WORKER_LINGER":            "0s",
+		drainer.EnvLinger:          "0s", // a run returns when idle: the tick finds the redriven job
 		// The default per-second burst (20) is tight for a test that
 		// clicks as fast as a browser can.
 		authorizer.EnvRateLimits: "per_second=50/1s:100,per_minute=3000/1m",
@@ -301,11 +303,6 @@ func sign(t *testing.T, sub string, scopes ...string) string {
 	}
 	return tok
 }
-
-// authorizerCookie is the session cookie the authorizer reads.
-const authorizerCookie = session.CookieName
-
-func ptr[T any](v T) *T { return &v }
 
 // js quotes s for a JavaScript expression.
 func js(s string) string {
@@ -408,6 +405,10 @@ func TestConsole(t *testing.T) {
 		tb.wait("the confirmation", `document.getElementById('confirm').open`)
 		tb.do(chromedp.Click(chromedp.CSS("#confirm-ok")))
 		tb.wait("no dead letters", `document.querySelector('p.empty') && document.querySelector('p.status').textContent.startsWith('Redriven: 1')`)
+		admin.must(t, 200, "GET", "/admin/queues/billing/dead", "", &still)
+		if len(still.DeadLetters) != 0 {
+			t.Fatalf("after the redrive: %d dead letters", len(still.DeadLetters))
+		}
 		// The job runs again and succeeds: the page's job view says so.
 		tb.do(chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`location.hash = '#/jobs/' + encodeURIComponent(%s)`, js(job.ID))))
 		for i := 0; ; i++ {
@@ -549,7 +550,7 @@ func TestConsole(t *testing.T) {
 		resp.Body.Close()
 		var id string
 		for _, c := range resp.Cookies() {
-			if c.Name == authorizerCookie {
+			if c.Name == session.CookieName {
 				id = c.Value
 			}
 		}
@@ -558,7 +559,7 @@ func TestConsole(t *testing.T) {
 		}
 		// The browser holds the cookie (set here without Secure: the test
 		// server is plain HTTP); the page forgets its token.
-		if _, err := chromedp.Call(tb.ctx, network.SetCookie, network.SetCookieParams{Name: authorizerCookie, Value: id, URL: base, HTTPOnly: ptr(true)}); err != nil {
+		if _, err := chromedp.Call(tb.ctx, network.SetCookie, network.SetCookieParams{Name: session.CookieName, Value: id, URL: base, HTTPOnly: new(true)}); err != nil {
 			t.Fatal(err)
 		}
 		tb.do(chromedp.Click(chromedp.CSS("#forget")))
