@@ -126,6 +126,7 @@ func banner(w io.Writer, srv *localapi.Server, addr net.Addr, getenv func(string
 	default:
 		fmt.Fprintf(w, "  webhooks: to %s (%s)\n", hooks, jobs.EnvWebhookAllowedURLs)
 	}
+	fmt.Fprintf(w, "  console: %s/console (paste a token with the admin scope: lambdis token --sub you --scope admin)\n", base)
 	fmt.Fprintln(w, "  routes:")
 	for _, r := range srv.Routes() {
 		note := ""

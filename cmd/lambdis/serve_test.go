@@ -5,35 +5,19 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/lambdis/lambdis/cmd/lambdis/localapi"
+	"github.com/lambdis/lambdis/cmd/lambdis/localapi/localapitest"
 	"github.com/lambdis/lambdis/shared/apigw"
 	"github.com/lambdis/lambdis/shared/redistest"
 )
 
 // syncBuffer collects logs written from the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = localapitest.Log
 
 // startLocalAPI serves the local API on 127.0.0.1:0 with the environment
 // vars until the test ends, and returns its base URL.
@@ -49,21 +33,7 @@ func startLocalAPI(t *testing.T, vars map[string]string) (*localapi.Server, stri
 	if err != nil {
 		t.Fatalf("localapi.New: %v", err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-		_ = srv.Close()
-	})
-	return srv, "http://" + ln.Addr().String()
+	return srv, localapitest.Serve(t, srv)
 }
 
 // mint runs `lambdis token` in-process and returns the token.

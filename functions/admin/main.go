@@ -1,5 +1,7 @@
 // Command admin is the admin API Lambda: queues and their dead letters, any
-// job's record and a subject's limits, for callers with the admin scope.
+// job's record and a subject's limits, for callers with the admin scope; and
+// the web console that shows them (functions/admin/console), whose page
+// and assets need no token.
 package main
 
 import (
@@ -7,6 +9,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/lambdis/lambdis/functions/admin/adminapi"
+	"github.com/lambdis/lambdis/functions/admin/console"
 	"github.com/lambdis/lambdis/shared/lambdarun"
 )
 
@@ -16,6 +19,6 @@ func main() {
 		if err != nil {
 			return nil, err
 		}
-		return h.Handle, nil
+		return console.Mount(h.Handle), nil
 	})
 }

@@ -33,7 +33,7 @@ func GatewayResponses() []apigw.GatewayResponse {
 
 // api builds the REST API: every route of every API function behind the
 // REQUEST authorizer (the ratelimit function) with result caching off, the
-// health check without it, the gateway responses, access and error logging,
+// health check and the functions' Public routes (the console's page) without it, the gateway responses, access and error logging,
 // stage throttling and (by prop) CORS.
 func (s *Stack) api() {
 	p := s.props
@@ -103,6 +103,12 @@ func (s *Stack) api() {
 				AuthorizationType: awsapigateway.AuthorizationType_CUSTOM,
 				Authorizer:        s.Authorizer,
 			})
+		}
+		for _, r := range spec.Public {
+			m := s.API.Root().ResourceForPath(jsii.String(r.Path)).AddMethod(jsii.String(r.Method), integration, &awsapigateway.MethodOptions{
+				AuthorizationType: awsapigateway.AuthorizationType_NONE,
+			})
+			s.publicMethods = append(s.publicMethods, m)
 		}
 	}
 

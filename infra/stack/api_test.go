@@ -91,6 +91,11 @@ func localRoutes(t *testing.T) []localRoute {
 	return out
 }
 
+// isPublic reports whether r is a function's Public route.
+func isPublic(r Route) bool {
+	return slices.ContainsFunc(Functions, func(s Spec) bool { return slices.Contains(s.Public, r) })
+}
+
 // apiMethod is a method of the synthesized REST API.
 type apiMethod struct {
 	id          string
@@ -137,8 +142,9 @@ func apiMethods(t *testing.T, s *synthesized) map[string]apiMethod {
 var localOnlyRoutes = []Route{{"GET", "/openapi.json"}}
 
 // Every route of the local API's table is a REST API method: the
-// authorized ones with the REQUEST authorizer, /health without; and every
-// route the stack defines belongs to a function.
+// authorized ones with the REQUEST authorizer, /health and the functions'
+// Public routes (the console's page) without; and every route the stack
+// defines belongs to a function.
 func TestRoutesMatchLocalAPI(t *testing.T) {
 	s := defaults(t)
 	methods := apiMethods(t, s)
@@ -170,7 +176,13 @@ func TestRoutesMatchLocalAPI(t *testing.T) {
 				t.Errorf("%s: AuthorizationType %s, authorizer %q; want NONE", r, m.authType, m.authorizer)
 			}
 		case !r.Authorized:
-			t.Errorf("localapi serves %s without the authorizer; only %s may be", r, HealthRoute)
+			if !isPublic(r.Route) {
+				t.Errorf("localapi serves %s without the authorizer; only %s and functions' Public routes may be", r, HealthRoute)
+			} else if m.authType != "NONE" || m.authorizer != "" {
+				t.Errorf("%s (public): AuthorizationType %s, authorizer %q; want NONE", r, m.authType, m.authorizer)
+			}
+		case isPublic(r.Route):
+			t.Errorf("localapi serves %s behind the authorizer; the stack serves it without (a Public route)", r)
 		default:
 			if m.authType != "CUSTOM" || m.authorizer != authorizer {
 				t.Errorf("%s: AuthorizationType %s, authorizer %q; want CUSTOM with %s", r, m.authType, m.authorizer, authorizer)
@@ -184,7 +196,7 @@ func TestRoutesMatchLocalAPI(t *testing.T) {
 	// (functions whose routes `lambdis serve` does not have yet) is logged.
 	var extra []string
 	for _, spec := range Functions {
-		for _, r := range spec.Routes {
+		for _, r := range slices.Concat(spec.Routes, spec.Public) {
 			if !slices.ContainsFunc(local, func(l localRoute) bool { return l.Route == r }) {
 				extra = append(extra, r.String()+" ("+spec.Name+")")
 			}
@@ -195,9 +207,10 @@ func TestRoutesMatchLocalAPI(t *testing.T) {
 	}
 }
 
-// Every method but /health (and CORS preflights) runs the ratelimit function
-// as REQUEST authorizer, whose results are never cached; each route invokes
-// its function through a Lambda proxy integration.
+// Every method but /health, the Public routes (the console's page and
+// assets) and CORS preflights runs the ratelimit function as REQUEST
+// authorizer, whose results are never cached; each route invokes its
+// function through a Lambda proxy integration.
 func TestAuthorizerOnEveryMethod(t *testing.T) {
 	s := defaults(t)
 	id, a := s.only(t, "AWS::ApiGateway::Authorizer")
@@ -223,15 +236,19 @@ func TestAuthorizerOnEveryMethod(t *testing.T) {
 	methods := apiMethods(t, s)
 	var want []string
 	for _, spec := range Functions {
-		for _, r := range spec.Routes {
+		for _, r := range slices.Concat(spec.Routes, spec.Public) {
 			want = append(want, r.String())
 			m, ok := methods[r.String()]
 			if !ok {
 				t.Errorf("%s (%s): no such method", r, spec.Name)
 				continue
 			}
-			if m.authType != "CUSTOM" || m.authorizer != id {
-				t.Errorf("%s: AuthorizationType %s, AuthorizerId %q; want CUSTOM, %s", r, m.authType, m.authorizer, id)
+			authType, authorizer := "CUSTOM", id
+			if slices.Contains(spec.Public, r) {
+				authType, authorizer = "NONE", ""
+			}
+			if m.authType != authType || m.authorizer != authorizer {
+				t.Errorf("%s: AuthorizationType %s, AuthorizerId %q; want %s, %q", r, m.authType, m.authorizer, authType, authorizer)
 			}
 			if m.integration["Type"] != "AWS_PROXY" || !strings.Contains(js(m.integration["Uri"]), `"`+spec.LogicalID()+`","Arn"`) {
 				t.Errorf("%s: integration %s, want AWS_PROXY to %s", r, js(m.integration), spec.LogicalID())

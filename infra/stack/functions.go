@@ -37,6 +37,10 @@ type Spec struct {
 	Memory  int // MB
 	Timeout time.Duration
 	Routes  []Route
+	// Public routes are served without the authorizer: pages and assets
+	// that hold no data and call the API with the caller's own credentials
+	// (the admin console's). The function must answer them without a caller.
+	Public []Route
 	// JWT: the function verifies tokens (JWT_* and AUTHZ_MAX_TOKEN_TTL).
 	JWT bool
 	// Jobs: the function reads the job types' configuration (JOB_RETENTION,
@@ -100,11 +104,17 @@ var Functions = []Spec{
 		{"GET", "/admin/jobs/{id}"},
 		{"GET", "/admin/subjects/{sub}/limits"},
 		{"GET", "/admin/redis"},
+	}, Public: []Route{
+		// The web console (functions/admin/console): its page and assets,
+		// text only (no binary media types needed); every API call the
+		// page makes carries the caller's token or session cookie.
+		{"GET", "/console"},
+		{"GET", "/console/{asset+}"},
 	}},
 }
 
-// HealthRoute is the one unauthenticated method; API Gateway answers it
-// itself (a mock integration), see api.go.
+// HealthRoute is the one unauthenticated method API Gateway answers itself
+// (a mock integration), see api.go; the others are functions' Public routes.
 var HealthRoute = Route{"GET", "/health"}
 
 func specByName(name string) (Spec, bool) {

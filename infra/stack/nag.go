@@ -48,12 +48,18 @@ var (
 		"GET /health is public by design (uptime probes): a mock integration that answers {\"status\":\"ok\"} and touches no data."}
 	SuppressHealthCognito = Suppression{ID: "AwsSolutions-COG4", Reason: "" +
 		"GET /health is public by design (uptime probes): a mock integration that answers {\"status\":\"ok\"} and touches no data."}
-	SuppressDefaultPort = Suppression{ID: "AwsSolutions-AEC5", Reason: "" +
+	SuppressPublicAuth    = Suppression{ID: "AwsSolutions-APIG4", Reason: publicReason}
+	SuppressPublicCognito = Suppression{ID: "AwsSolutions-COG4", Reason: publicReason}
+	SuppressDefaultPort   = Suppression{ID: "AwsSolutions-AEC5", Reason: "" +
 		"A non-default port only hides the cache from untargeted scans, and nothing can scan it: it is in private subnets, " +
 		"admits the functions' security group alone, and requires TLS and AUTH. Set CachePort to move it anyway."}
 	SuppressNoFlowLogs = Suppression{ID: "AwsSolutions-VPC7", Reason: "" +
 		"VPC flow logs were turned off with the FlowLogs prop."}
 )
+
+// publicReason accepts the functions' Public routes without authorization.
+const publicReason = "The admin console's page and its scripts and styles (GET /console, /console/{asset+}) are public by " +
+	"design: static text embedded in the admin function, no data; every API call the page makes carries the caller's token or session."
 
 func (x Suppression) nag() *cdknag.NagPackSuppression {
 	n := &cdknag.NagPackSuppression{Id: jsii.String(x.ID), Reason: jsii.String(x.Reason)}
@@ -95,10 +101,16 @@ func (s *Stack) suppressions() {
 	}
 	suppress(s.API.DeploymentStage(), false, SuppressWAF)
 	health := *s.healthMethod.Node().Path()
+	public := map[string]bool{}
+	for _, m := range s.publicMethods {
+		public[*m.Node().Path()] = true
+	}
 	for _, m := range *s.API.Methods() {
 		switch {
 		case *m.Node().Path() == health:
 			suppress(m, false, SuppressHealthAuth, SuppressHealthCognito)
+		case public[*m.Node().Path()]:
+			suppress(m, false, SuppressPublicAuth, SuppressPublicCognito)
 		case *m.HttpMethod() == "OPTIONS":
 			// cdk-nag exempts CORS preflights (no credentials on OPTIONS).
 		default:

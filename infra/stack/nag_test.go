@@ -109,7 +109,7 @@ func TestNagAwsSolutionsNoUnsuppressedFindings(t *testing.T) {
 func TestSuppressionReasons(t *testing.T) {
 	for _, x := range []Suppression{SuppressSecretRotationAuth, SuppressSecretRotationJWT, SuppressSecretRotationWebhook,
 		SuppressENIWildcard, SuppressRequestValidation, SuppressAPIGatewayLogsRole, SuppressCognito, SuppressWAF,
-		SuppressHealthAuth, SuppressHealthCognito, SuppressDefaultPort, SuppressNoFlowLogs} {
+		SuppressHealthAuth, SuppressHealthCognito, SuppressPublicAuth, SuppressPublicCognito, SuppressDefaultPort, SuppressNoFlowLogs} {
 		if !strings.HasPrefix(x.ID, "AwsSolutions-") || len(x.Reason) < 40 {
 			t.Errorf("suppression %s: reason %q", x.ID, x.Reason)
 		}

@@ -41,6 +41,7 @@ type Stack struct {
 	redisURL        *string
 	cacheNodeIDs    []string
 	healthMethod    awsapigateway.Method
+	publicMethods   []awsapigateway.Method // functions' Public routes
 }
 
 // New builds the stack. It panics on invalid props (listing every problem),

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/lambdis/lambdis/functions/admin/adminapi"
+	"github.com/lambdis/lambdis/functions/admin/console"
 	"github.com/lambdis/lambdis/functions/enqueue/jobsapi"
 	"github.com/lambdis/lambdis/functions/leaderboard/boards"
 	"github.com/lambdis/lambdis/functions/revoke/revocation"
@@ -79,5 +80,7 @@ func (s *Server) routes(ctx context.Context) ([]Route, error) {
 		{http.MethodGet, "/admin/jobs/{id}", Authorized, admin.Handle},
 		{http.MethodGet, "/admin/subjects/{sub}/limits", Authorized, admin.Handle},
 		{http.MethodGet, "/admin/redis", Authorized, admin.Handle},
+		{http.MethodGet, "/console", NoAuth, console.Handle},
+		{http.MethodGet, "/console/{asset+}", NoAuth, console.Handle},
 	}, nil
 }
