@@ -174,7 +174,7 @@ export function queuePage(main, name) {
       type: 'checkbox', 'aria-label': 'Select every dead letter listed',
       onchange: (e) => deadBox.querySelectorAll('input[name="pick"]').forEach((c) => { c.checked = e.target.checked; }),
     });
-    deadBox.show(table(`${letters.length} dead letter${letters.length === 1 ? '' : 's'}${cursor ? ' (more below)' : ''}, oldest first`,
+    deadBox.show(table(`${letters.length} dead letter${letters.length === 1 ? '' : 's'}${cursor ? ' (more below)' : ''}, newest first`,
       [all, 'Job', 'Type', 'Attempts', 'Last error', 'Died'],
       letters.map((d) => h('tr', { 'data-job': d.job_id },
         h('td', {}, h('input', { type: 'checkbox', name: 'pick', value: d.entry_id, 'aria-label': `Select ${d.job_id}` })),
