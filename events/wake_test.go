@@ -225,11 +225,18 @@ func TestWakeUnderEmulator(t *testing.T) {
 	if evs := s.api.Events(); len(evs) != 2 || wakesOf(evs, "cache") != 2 {
 		t.Fatalf("%d wakes after a burst of %d enqueues on the idle queue, want one more: %+v", len(evs)-1, burst, evs)
 	}
+	// The function's output reaches the logs through a pipe: wait for the
+	// second wake's EMF document.
 	woken := 0.0
-	for _, doc := range emfDocs(t, s.enqueue.Logs(), "enqueue") {
-		if n, ok := doc[jobsapi.MetricWoken].(float64); ok {
-			woken += n
+	for deadline := time.Now().Add(10 * time.Second); woken < 2 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		woken = 0
+		for _, doc := range emfDocs(t, s.enqueue.Logs(), "enqueue") {
+			if n, ok := doc[jobsapi.MetricWoken].(float64); ok {
+				woken += n
+			}
 		}
+	}
+	for _, doc := range emfDocs(t, s.enqueue.Logs(), "enqueue") {
 		if _, ok := doc[jobsapi.MetricWakeFailed]; ok {
 			t.Errorf("a wake failed: %v", doc)
 		}
@@ -257,6 +264,7 @@ func TestWakeEndpointDownUnderEmulator(t *testing.T) {
 	ctx := context.Background()
 
 	id := s.post(t, cacheJobBody("cache", "lambdis:cache:{d}:0"))
+	s.enqueue.WaitLogs(`"` + jobsapi.MetricWakeFailed + `":`) // the EMF document, the request's last line
 	logs := s.enqueue.Logs()
 	if !strings.Contains(logs, `"level":"WARN"`) || !strings.Contains(logs, "wake failed") || !strings.Contains(logs, `"queue":"cache"`) {
 		t.Errorf("no WARN line for the failed wake:\n%s", logs)

@@ -147,6 +147,9 @@ func TestWorkerUnderEmulator(t *testing.T) {
 	if err != nil || len(dl) != 1 || dl[0].JobID != unknown || !strings.Contains(dl[0].Error, `no handler for job type "invoice.send"`) {
 		t.Errorf("dead letters of orders: %+v %v", dl, err)
 	}
+	if !e.WaitLogs(`"Function":"worker"`) { // the EMF document, written after the summary line
+		t.Errorf("no EMF document in the function's log:\n%s", e.Logs())
+	}
 	logs := e.Logs()
 	if !strings.Contains(logs, `"message":"worker: drained"`) {
 		t.Errorf("no summary line in the function's log:\n%s", logs)
@@ -176,7 +179,7 @@ func TestWorkerUnderEmulator(t *testing.T) {
 	if fe, ok := rietest.AsFunctionError(body); !ok || status != 200 || !strings.HasPrefix(fe.Message, "worker: bad input") {
 		t.Errorf("bad input: status %d body %s", status, body)
 	}
-	if !strings.Contains(e.Logs(), `"message":"worker: input rejected"`) {
+	if !e.WaitLogs(`"message":"worker: input rejected"`) {
 		t.Errorf("the rejected input was not logged:\n%s", e.Logs())
 	}
 }

@@ -222,6 +222,20 @@ func (e *Emulator) Exited() bool {
 // emulator copies the function's stdout and stderr to its own).
 func (e *Emulator) Logs() string { return e.logs.String() }
 
+// WaitLogs reports whether the logs contain s, waiting up to 10 s for it:
+// the emulator copies the function's output through a pipe, so a line the
+// function wrote before it answered may reach the logs after the answer.
+func (e *Emulator) WaitLogs(s string) bool {
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if strings.Contains(e.Logs(), s) {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
+}
+
 // environment is the function's environment: the defaults, then env.
 func environment(bootstrap string, env []string) []string {
 	dir := filepath.Dir(bootstrap)
