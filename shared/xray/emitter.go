@@ -14,8 +14,9 @@ const EnvDaemonAddress = "AWS_XRAY_DAEMON_ADDRESS"
 // header is the line the daemon expects before every document.
 const header = `{"format": "json", "version": 1}` + "\n"
 
-// maxDatagram is the daemon's limit on one UDP datagram.
-const maxDatagram = 64 * 1024
+// maxDatagram is the largest UDP payload over IPv4 (65,535 − 8 − 20 bytes),
+// below the daemon's 64 KiB limit.
+const maxDatagram = 65507
 
 // emitter sends subsegment documents to an X-Ray daemon over UDP.
 type emitter struct {

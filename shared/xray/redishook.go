@@ -17,6 +17,10 @@ import (
 // thousands would exceed a datagram); Metadata's "count" has the total.
 const maxCommands = 64
 
+// maxMessage bounds an error's text in a subsegment, so that a long error
+// still fits a datagram.
+const maxMessage = 1024
+
 // sender is what RedisHook sends subsegments through (*emitter).
 type sender interface {
 	Send(*Subsegment) error
@@ -84,16 +88,23 @@ func (h *RedisHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pr
 		}
 		start := time.Now()
 		err := next(ctx, cmds)
-		if err == nil {
-			err = firstError(cmds)
-		}
-		h.send(th, start, cmds, err)
+		h.send(th, start, cmds, pipelineError(err, cmds))
 		return err
 	}
 }
 
+// pipelineError is what a pipeline's subsegment reports: go-redis returns
+// the first command's error, redis.Nil (a missing key, an answer) included,
+// so a later command's real error is looked for in every command.
+func pipelineError(err error, cmds []redis.Cmder) error {
+	if err == nil || errors.Is(err, redis.Nil) {
+		return firstError(cmds)
+	}
+	return err
+}
+
 // firstError is the first error of a pipeline's commands other than
-// redis.Nil (go-redis returns only the first from the pipeline itself).
+// redis.Nil.
 func firstError(cmds []redis.Cmder) error {
 	for _, c := range cmds {
 		if err := c.Err(); err != nil && !errors.Is(err, redis.Nil) {
@@ -120,7 +131,11 @@ func (h *RedisHook) send(th Header, start time.Time, cmds []redis.Cmder, err err
 		} else {
 			seg.Fault = true
 		}
-		seg.Cause = &Cause{Exceptions: []Exception{{ID: newID(), Message: err.Error(), Type: fmt.Sprintf("%T", err)}}}
+		msg := err.Error()
+		if len(msg) > maxMessage {
+			msg = msg[:maxMessage] + "…"
+		}
+		seg.Cause = &Cause{Exceptions: []Exception{{ID: newID(), Message: msg, Type: fmt.Sprintf("%T", err)}}}
 	}
 	if serr := h.sender.Send(seg); serr != nil && h.log != nil && h.warned.CompareAndSwap(false, true) {
 		h.log.Warn("xray: cannot send the redis subsegment (further failures are not logged)", "error", serr)

@@ -132,6 +132,21 @@ func TestRedisHookSendsSubsegments(t *testing.T) {
 		t.Errorf("INCR of a string: error/fault/cause = %v/%v/%+v, want an error with the reply", s.Error, s.Fault, s.Cause)
 	}
 
+	// A pipeline whose first command misses a key and whose second fails:
+	// go-redis returns the miss, the subsegment reports the failure.
+	if _, err := rdb.Pipelined(sampledCtx, func(p redis.Pipeliner) error {
+		p.Get(sampledCtx, "absent")
+		p.Incr(sampledCtx, "k")
+		return nil
+	}); err != redis.Nil {
+		t.Fatalf("pipeline GET absent, INCR of a string: %v, want redis.Nil first", err)
+	}
+	s = daemon.next(t)
+	checkSubsegment(t, s, "GET", "INCR")
+	if !s.Error || s.Cause == nil || s.Cause.Exceptions[0].Message != "ERR value is not an integer or out of range" {
+		t.Errorf("pipeline with a miss then an error reply: error/cause = %v/%+v, want the INCR's error", s.Error, s.Cause)
+	}
+
 	// A lost server is a fault.
 	srv.Stop()
 	if err := rdb.Get(sampledCtx, "k").Err(); err == nil {
