@@ -192,9 +192,9 @@ func (s *Store) submit(ctx context.Context, sub Submission, data string, at time
 		}
 		ws[i] = w
 		ks = append(ks, z, h)
-		var ms int64
+		var ms int64 // 0: no expiry (the script sends no PEXPIREAT)
 		if exp := w.ExpireAt(s.cfg.Retention); !exp.IsZero() {
-			ms = exp.UnixMilli()
+			ms = max(exp.UnixMilli(), 1) // a window of a time before 1970 expires at once, as any past one
 		}
 		args = append(args, ms)
 	}
