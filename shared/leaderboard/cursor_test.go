@@ -111,3 +111,20 @@ func TestNames(t *testing.T) {
 		}
 	}
 }
+
+// TestModeNamesDoNotContainEachOther: submit.lua checks a board's modes
+// with a plain string.find in the stored list, which is exact only while no
+// mode's name is part of another's.
+func TestModeNamesDoNotContainEachOther(t *testing.T) {
+	modes := DefaultSettings().Modes
+	for _, a := range modes {
+		if _, err := ParseMode(string(a)); err != nil {
+			t.Fatalf("mode %q: %v", a, err)
+		}
+		for _, b := range modes {
+			if a != b && strings.Contains(string(b), string(a)) {
+				t.Errorf("mode %q is part of %q: submit.lua's plain find would accept one for the other", a, b)
+			}
+		}
+	}
+}
