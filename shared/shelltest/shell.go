@@ -9,9 +9,14 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
+
+// exitGrace is how long a test's end waits for the shell to exit before it
+// kills the shell's process group.
+var exitGrace = 10 * time.Second
 
 // endMark ends each command's output: printf '\n<endMark> <status>\n'.
 const endMark = "__LAMBDIS_SHELLTEST_END__"
@@ -32,12 +37,16 @@ type Result struct {
 }
 
 // Start starts bash in dir with exactly env. When the test ends, it kills
-// the shell's background jobs, closes its input and waits for it, and logs
-// its stderr if the test failed.
+// the shell's background jobs, closes its input and waits for it (killing
+// its process group if a command still runs 10 s later), and logs its
+// stderr if the test failed.
 func Start(t testing.TB, dir string, env []string) *Shell {
 	t.Helper()
 	sh := exec.Command("bash", "--noprofile", "--norc")
 	sh.Dir, sh.Env = dir, env
+	// Its own process group, so that a command still running when the test
+	// ends (one that timed out) can be killed with the shell.
+	sh.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	// A file, not a buffer: background jobs write to it at any time.
 	stderr, err := os.Create(filepath.Join(t.TempDir(), "stderr"))
 	if err != nil {
@@ -60,7 +69,14 @@ func Start(t testing.TB, dir string, env []string) *Shell {
 	t.Cleanup(func() {
 		fmt.Fprintln(in, "kill $(jobs -p) 2>/dev/null; wait; exit")
 		in.Close()
-		_ = sh.Wait()
+		exited := make(chan struct{})
+		go func() { _ = sh.Wait(); close(exited) }()
+		select {
+		case <-exited:
+		case <-time.After(exitGrace): // a foreground command still runs: the exit line is never read
+			_ = syscall.Kill(-sh.Process.Pid, syscall.SIGKILL)
+			<-exited
+		}
 		if t.Failed() {
 			t.Logf("the shell's stderr:\n%s", s.Stderr())
 		}

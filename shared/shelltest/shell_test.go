@@ -24,3 +24,20 @@ func TestShell(t *testing.T) {
 		t.Fatalf("stderr %q", s.Stderr())
 	}
 }
+
+// TestEndKillsARunningCommand: a command still running when the test ends
+// (one a Run gave up on) is killed with the shell, so the test ends (a hang
+// here is go test's timeout).
+func TestEndKillsARunningCommand(t *testing.T) {
+	defer func(g time.Duration) { exitGrace = g }(exitGrace)
+	exitGrace = 100 * time.Millisecond
+	done := make(chan Result, 1)
+	t.Run("shell", func(t *testing.T) {
+		sh := Start(t, t.TempDir(), []string{"PATH=" + os.Getenv("PATH")})
+		ch := sh.Go("sleep 600") // written before the end's exit line, so run first
+		go func() { done <- <-ch }()
+	})
+	if r := <-done; r.Err == nil {
+		t.Errorf("the command finished (%+v); want the shell killed under it", r)
+	}
+}
