@@ -52,11 +52,10 @@ func runDoctor(ctx context.Context, c cli, args []string) int {
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	var r redischeck.Report
-	diagnose(ctx, &r, withURL(c.getenv, *url), *url)
-	for _, ch := range r.Checks {
+	r := redischeck.Report{OnCheck: func(ch redischeck.Check) { // a line as each check completes
 		fmt.Fprintf(c.stdout, "%-4s  %-9s  %s\n", ch.Level, ch.Name, ch.Detail)
-	}
+	}}
+	diagnose(ctx, &r, withURL(c.getenv, *url), *url)
 	fmt.Fprintf(c.stdout, "lambdis doctor: %s: %d OK, %d WARN, %d FAIL\n", plural(len(r.Checks), "check"), r.OK, r.Warn, r.Fail)
 	if r.Fail > 0 {
 		return exitError

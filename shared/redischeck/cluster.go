@@ -25,16 +25,16 @@ func checkCluster(ctx context.Context, r *Report, clientCluster bool, rdb redis.
 	}
 	switch {
 	case !serverCluster && !clientCluster:
-		r.add(OK, "cluster", "standalone server, standalone client (%s unset)", redisconn.EnvCluster)
+		r.Add(OK, "cluster", "standalone server, standalone client (%s unset)", redisconn.EnvCluster)
 	case !serverCluster && clientCluster:
-		r.add(Warn, "cluster", "%s=true but the server reports cluster_enabled:0 (a proxy or an emulation answers the cluster commands); keys are routed as if it were a cluster", redisconn.EnvCluster)
+		r.Add(Warn, "cluster", "%s=true but the server reports cluster_enabled:0 (a proxy or an emulation answers the cluster commands); keys are routed as if it were a cluster", redisconn.EnvCluster)
 	case serverCluster && !clientCluster:
 		state := ""
 		if ci, err := rdb.ClusterInfo(ctx).Result(); err == nil {
 			m := ParseInfo(ci)
 			state = fmt.Sprintf(" (cluster_state %s, %s nodes)", m["cluster_state"], m["cluster_known_nodes"])
 		}
-		r.add(Fail, "cluster", "the server is a cluster node%s but %s is not true: a standalone client sends everything to one node, which answers MOVED for keys in other nodes' slots; set %s=true",
+		r.Add(Fail, "cluster", "the server is a cluster node%s but %s is not true: a standalone client sends everything to one node, which answers MOVED for keys in other nodes' slots; set %s=true",
 			state, redisconn.EnvCluster, redisconn.EnvCluster)
 	default:
 		checkClusterState(ctx, r, rdb)
@@ -44,7 +44,7 @@ func checkCluster(ctx context.Context, r *Report, clientCluster bool, rdb redis.
 func checkClusterState(ctx context.Context, r *Report, rdb redis.UniversalClient) {
 	cc, ok := rdb.(*redis.ClusterClient)
 	if !ok {
-		r.add(Fail, "cluster", "internal: a cluster configuration built a %T", rdb)
+		r.Add(Fail, "cluster", "internal: a cluster configuration built a %T", rdb)
 		return
 	}
 	type answer struct {
@@ -66,17 +66,17 @@ func checkClusterState(ctx context.Context, r *Report, rdb redis.UniversalClient
 		return nil
 	})
 	if err != nil {
-		r.add(Fail, "cluster", "CLUSTER INFO: %v%s", err, ErrorHint(err))
+		r.Add(Fail, "cluster", "CLUSTER INFO: %v%s", err, ErrorHint(err))
 		return
 	}
 	sort.Slice(answers, func(i, j int) bool { return answers[i].Addr < answers[j].Addr })
 	for _, a := range answers {
 		state, assigned := a.Info["cluster_state"], a.Info["cluster_slots_assigned"]
 		if state != "ok" || assigned != strconv.Itoa(clusterSlots) {
-			r.add(Fail, "cluster", "%s: cluster_state %s, %s of %d slots assigned (%s failing): keys in unassigned or failed slots cannot be read or written",
+			r.Add(Fail, "cluster", "%s: cluster_state %s, %s of %d slots assigned (%s failing): keys in unassigned or failed slots cannot be read or written",
 				a.Addr, state, assigned, clusterSlots, a.Info["cluster_slots_fail"])
 			return
 		}
 	}
-	r.add(OK, "cluster", "cluster_state ok, all %d slots assigned, %d masters; client in cluster mode", clusterSlots, len(answers))
+	r.Add(OK, "cluster", "cluster_state ok, all %d slots assigned, %d masters; client in cluster mode", clusterSlots, len(answers))
 }

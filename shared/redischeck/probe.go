@@ -25,14 +25,14 @@ var probe = redis.NewScript(probeSource)
 func checkScripting(ctx context.Context, r *Report, rdb redis.UniversalClient, key string) {
 	res, err := probe.Run(ctx, rdb, []string{key}).Slice()
 	if err != nil {
-		r.add(Fail, "scripting", "EVAL of a one-key script on %s: %v%s (every Lambdis decision is one script)", key, err, ErrorHint(err))
+		r.Add(Fail, "scripting", "EVAL of a one-key script on %s: %v%s (every Lambdis decision is one script)", key, err, ErrorHint(err))
 		return
 	}
 	if len(res) != 3 {
-		r.add(Fail, "scripting", "EVAL of a one-key script on %s answered %v, want the server TIME", key, res)
+		r.Add(Fail, "scripting", "EVAL of a one-key script on %s answered %v, want the server TIME", key, res)
 		return
 	}
-	r.add(OK, "scripting", "EVAL of a one-key script reading TIME ran (key %s, nothing written)", key)
+	r.Add(OK, "scripting", "EVAL of a one-key script reading TIME ran (key %s, nothing written)", key)
 }
 
 // checkClock compares Redis TIME with this machine's clock, from the middle
@@ -41,7 +41,7 @@ func checkClock(ctx context.Context, r *Report, rdb redis.UniversalClient) {
 	before := time.Now()
 	rt, err := rdb.Time(ctx).Result()
 	if err != nil {
-		r.add(Fail, "clock", "TIME: %v%s", err, ErrorHint(err))
+		r.Add(Fail, "clock", "TIME: %v%s", err, ErrorHint(err))
 		return
 	}
 	rtt := time.Since(before)
@@ -55,8 +55,8 @@ func checkClock(ctx context.Context, r *Report, rdb redis.UniversalClient) {
 		d = fmt.Sprintf("Redis TIME agrees with this machine's clock (within ±%s)", RoundDuration(rtt/2))
 	}
 	if abs > clockWarnSkew {
-		r.add(Warn, "clock", "%s, more than %s: Lambdis takes every time from Redis, but timestamps people compare with local logs will disagree", d, clockWarnSkew)
+		r.Add(Warn, "clock", "%s, more than %s: Lambdis takes every time from Redis, but timestamps people compare with local logs will disagree", d, clockWarnSkew)
 		return
 	}
-	r.add(OK, "clock", "%s; Lambdis takes every time from Redis", d)
+	r.Add(OK, "clock", "%s; Lambdis takes every time from Redis", d)
 }

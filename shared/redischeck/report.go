@@ -70,15 +70,14 @@ type Report struct {
 	OK     int     `json:"ok"`
 	Warn   int     `json:"warn"`
 	Fail   int     `json:"fail"`
+	// OnCheck, when set, is called with each check as it is added: a
+	// command-line report prints the lines as they come.
+	OnCheck func(Check) `json:"-"`
 }
 
 // Add records a verdict; callers that run checks of their own (the
 // configuration, the worker's settings) add them to the same report.
 func (r *Report) Add(l Level, name, format string, a ...any) {
-	r.add(l, name, format, a...)
-}
-
-func (r *Report) add(l Level, name, format string, a ...any) {
 	switch l {
 	case OK:
 		r.OK++
@@ -87,7 +86,11 @@ func (r *Report) add(l Level, name, format string, a ...any) {
 	default:
 		r.Fail++
 	}
-	r.Checks = append(r.Checks, Check{Name: name, Level: l, Detail: fmt.Sprintf(format, a...)})
+	c := Check{Name: name, Level: l, Detail: fmt.Sprintf(format, a...)}
+	r.Checks = append(r.Checks, c)
+	if r.OnCheck != nil {
+		r.OnCheck(c)
+	}
 }
 
 // Options describe the client the checks run through.
@@ -116,14 +119,14 @@ func Run(ctx context.Context, rdb redis.UniversalClient, opt Options) Report {
 func RunInto(ctx context.Context, r *Report, rdb redis.UniversalClient, opt Options) {
 	start := time.Now()
 	if err := rdb.Ping(ctx).Err(); err != nil {
-		r.add(Fail, "connect", "PING: %v%s", err, ErrorHint(err))
+		r.Add(Fail, "connect", "PING: %v%s", err, ErrorHint(err))
 		return
 	}
-	r.add(OK, "connect", "PING round trip %s", RoundDuration(time.Since(start)))
+	r.Add(OK, "connect", "PING round trip %s", RoundDuration(time.Since(start)))
 
 	nodes, err := Nodes(ctx, rdb)
 	if err != nil {
-		r.add(Fail, "info", "INFO: %v%s (the worker reads INFO memory for the eviction policy)", err, ErrorHint(err))
+		r.Add(Fail, "info", "INFO: %v%s (the worker reads INFO memory for the eviction policy)", err, ErrorHint(err))
 	} else {
 		checkVersion(r, nodes)
 		checkEviction(r, nodes)

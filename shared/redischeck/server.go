@@ -29,7 +29,7 @@ func checkVersion(r *Report, nodes []Node) {
 		names[serverName(n.Info)] = true
 		maj, min, ok := parseVersion(n.Info["redis_version"])
 		if !ok {
-			r.add(Warn, "version", "INFO server%s reports redis_version %q: cannot check the %s floor", where(nodes, *n), n.Info["redis_version"], minRedisVersion)
+			r.Add(Warn, "version", "INFO server%s reports redis_version %q: cannot check the %s floor", where(nodes, *n), n.Info["redis_version"], minRedisVersion)
 			return
 		}
 		if lowest == nil || maj < lowMaj || maj == lowMaj && min < lowMin {
@@ -46,14 +46,14 @@ func checkVersion(r *Report, nodes []Node) {
 		mixed = "; the nodes run " + strings.Join(all, ", ")
 	}
 	if lowMaj < minRedisMajor || lowMaj == minRedisMajor && lowMin < minRedisMinor {
-		r.add(Fail, "version", "%s%s: Lambdis needs Redis %s or later (or Valkey)%s", serverName(lowest.Info), where(nodes, *lowest), minRedisVersion, mixed)
+		r.Add(Fail, "version", "%s%s: Lambdis needs Redis %s or later (or Valkey)%s", serverName(lowest.Info), where(nodes, *lowest), minRedisVersion, mixed)
 		return
 	}
 	on := ""
 	if len(nodes) > 1 {
 		on = fmt.Sprintf(" (lowest of %d masters)", len(nodes))
 	}
-	r.add(OK, "version", "%s%s, at least %s%s", serverName(lowest.Info), on, minRedisVersion, mixed)
+	r.Add(OK, "version", "%s%s, at least %s%s", serverName(lowest.Info), on, minRedisVersion, mixed)
 }
 
 // evictionVerdict classifies a maxmemory-policy.
@@ -85,10 +85,10 @@ func checkEviction(r *Report, nodes []Node) {
 		}
 	}
 	if len(policies) == 1 && len(nodes) > 1 {
-		r.add(worst, "eviction", "%s (all %d masters)", detail, len(nodes))
+		r.Add(worst, "eviction", "%s (all %d masters)", detail, len(nodes))
 		return
 	}
-	r.add(worst, "eviction", "%s%s", detail, where(nodes, at))
+	r.Add(worst, "eviction", "%s%s", detail, where(nodes, at))
 }
 
 // memoryVerdict classifies one node's memory use; fill orders nodes by how
@@ -120,8 +120,8 @@ func checkMemory(r *Report, nodes []Node) {
 		}
 	}
 	if len(nodes) > 1 {
-		r.add(worst, "memory", "%s on %s, the fullest of %d masters", detail, at.Addr, len(nodes))
+		r.Add(worst, "memory", "%s on %s, the fullest of %d masters", detail, at.Addr, len(nodes))
 		return
 	}
-	r.add(worst, "memory", "%s", detail)
+	r.Add(worst, "memory", "%s", detail)
 }
