@@ -11,7 +11,6 @@ import (
 	"github.com/lambdis/lambdis/functions/leaderboard/boards"
 	"github.com/lambdis/lambdis/functions/revoke/revocation"
 	"github.com/lambdis/lambdis/functions/session/sessionsapi"
-	"github.com/lambdis/lambdis/shared/queue"
 )
 
 // routes builds every function the API invokes, from the environment, as
@@ -37,8 +36,8 @@ func (s *Server) routes(ctx context.Context) ([]Route, error) {
 	if err != nil {
 		return nil, fmt.Errorf("localapi: %w", err)
 	}
-	if c, ok := jobs.Queue.(*queue.Client); ok && s.worker != nil {
-		c.SetWaker(s.worker) // an enqueue wakes the in-process worker at once
+	if s.worker != nil {
+		jobs.SetWaker(s.worker) // an enqueue wakes the in-process worker at once
 	}
 	leaderboard, err := boards.FromEnv(ctx, s.getenv, s.rdb, s.functionLog("leaderboard"))
 	if err != nil {
