@@ -51,6 +51,9 @@ func (s *Server) routes(ctx context.Context) ([]Route, error) {
 	if err != nil {
 		return nil, fmt.Errorf("localapi: %w", err)
 	}
+	if rc, ok := admin.Redis.(adminapi.RedisChecks); ok && s.embedded {
+		admin.Redis = embeddedChecks{rc}
+	}
 
 	return []Route{
 		{http.MethodGet, "/health", NoAuth, s.health},

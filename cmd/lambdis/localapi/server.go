@@ -71,6 +71,7 @@ type Server struct {
 	log        *slog.Logger
 	rdb        redis.UniversalClient
 	redisDesc  string
+	embedded   bool // s.rdb is the embedded miniredis
 	closeRedis func() error
 	devSecret  bool
 	authorizer AuthorizerFunc
@@ -105,7 +106,7 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 		if err != nil {
 			return nil, fmt.Errorf("localapi: redis: %w", err)
 		}
-		s.rdb, s.redisDesc, s.closeRedis = st.rdb, st.desc, st.closer
+		s.rdb, s.redisDesc, s.closeRedis, s.embedded = st.rdb, st.desc, st.closer, st.embedded
 	}
 	defer func() {
 		if err != nil {
