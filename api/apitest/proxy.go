@@ -1,0 +1,129 @@
+package apitest
+
+import (
+	"context"
+	"encoding/base64"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+)
+
+// headerOffContract carries the reason of OffContract; Check takes it out
+// before validating.
+const headerOffContract = "Apitest-Off-Contract"
+
+// OffContract marks req as invalid under the document on purpose (a
+// malformed body, a value out of range, a method the route does not take),
+// for the reason why: Check validates only its response, unless the
+// handler took it (2xx).
+func OffContract(req events.APIGatewayProxyRequest, why string) events.APIGatewayProxyRequest {
+	if why == "" {
+		panic("apitest.OffContract: no reason")
+	}
+	h := make(map[string]string, len(req.Headers)+1)
+	for k, v := range req.Headers {
+		h[k] = v
+	}
+	h[headerOffContract] = why
+	req.Headers = h
+	return req
+}
+
+// Check validates a handler's answer to req against the document, as
+// Validate does; a mismatch fails t.
+//
+// The request is what API Gateway passes: Resource is the document's path
+// (a greedy {name+} is its {name}), PathParameters its parameters, the
+// query and headers those of the single- and multi-value maps. The
+// authorizer ran before the handler: when RequestContext.Authorizer is set,
+// the security requirements are met; else the request must carry a
+// credential the document names.
+func Check(t testing.TB, req events.APIGatewayProxyRequest, resp events.APIGatewayProxyResponse) {
+	t.Helper()
+	x, err := exchange(t, req, resp)
+	if err == nil {
+		err = Validate(t, x)
+	}
+	if err != nil {
+		t.Errorf("api/openapi.yaml: %s %s → %d: %.1500v\nresponse body: %.400s", req.HTTPMethod, req.Resource, resp.StatusCode, err, resp.Body)
+	}
+}
+
+// exchange converts a proxy request and response to an Exchange.
+func exchange(t testing.TB, req events.APIGatewayProxyRequest, resp events.APIGatewayProxyResponse) (Exchange, error) {
+	doc, _ := Load(t)
+	x := Exchange{Status: resp.StatusCode, Header: header(resp.Headers, resp.MultiValueHeaders)}
+	var err error
+	if x.Body, err = body(resp.Body, resp.IsBase64Encoded); err != nil {
+		return x, err
+	}
+	if x.RequestBody, err = body(req.Body, req.IsBase64Encoded); err != nil {
+		return x, err
+	}
+
+	h := header(req.Headers, req.MultiValueHeaders)
+	x.OffContract = h.Get(headerOffContract)
+	h.Del(headerOffContract)
+
+	path := strings.ReplaceAll(req.Resource, "+}", "}")
+	filled := path
+	params := map[string]string{}
+	for k, v := range req.PathParameters {
+		params[k] = v
+		filled = strings.ReplaceAll(filled, "{"+k+"}", url.PathEscape(v))
+	}
+	if item := doc.Paths.Value(path); item != nil && item.GetOperation(req.HTTPMethod) != nil {
+		x.Route = &routers.Route{Spec: doc, Path: path, PathItem: item, Method: req.HTTPMethod, Operation: item.GetOperation(req.HTTPMethod)}
+		x.PathParams = params
+	}
+	// else: Validate routes the path; it must have got the gateway's 404 or 405.
+
+	u, err := url.Parse(filled)
+	if err != nil {
+		return x, err
+	}
+	q := url.Values{}
+	for k, vs := range req.MultiValueQueryStringParameters {
+		q[k] = vs
+	}
+	for k, v := range req.QueryStringParameters {
+		if _, ok := q[k]; !ok {
+			q.Set(k, v)
+		}
+	}
+	u.RawQuery = q.Encode()
+	x.Request = &http.Request{Method: req.HTTPMethod, URL: u, Header: h, Host: "localhost"}
+
+	if len(req.RequestContext.Authorizer) > 0 {
+		x.Authenticate = func(context.Context, *openapi3filter.AuthenticationInput) error { return nil }
+	}
+	return x, nil
+}
+
+// header merges the single- and multi-value maps of a proxy message.
+func header(single map[string]string, multi map[string][]string) http.Header {
+	h := http.Header{}
+	for k, vs := range multi {
+		for _, v := range vs {
+			h.Add(k, v)
+		}
+	}
+	for k, v := range single {
+		if _, ok := h[http.CanonicalHeaderKey(k)]; !ok {
+			h.Set(k, v)
+		}
+	}
+	return h
+}
+
+func body(s string, b64 bool) ([]byte, error) {
+	if b64 {
+		return base64.StdEncoding.DecodeString(s)
+	}
+	return []byte(s), nil
+}
