@@ -42,7 +42,8 @@ func OffContract(req events.APIGatewayProxyRequest, why string) events.APIGatewa
 // query and headers those of the single- and multi-value maps. The
 // authorizer ran before the handler: when RequestContext.Authorizer is set,
 // the security requirements are met; else the request must carry a
-// credential the document names.
+// credential the document names. The response is the handler's with what
+// the gateway adds to every answer (x-amzn-RequestId).
 func Check(t testing.TB, req events.APIGatewayProxyRequest, resp events.APIGatewayProxyResponse) {
 	t.Helper()
 	x, err := exchange(t, req, resp)
@@ -58,6 +59,9 @@ func Check(t testing.TB, req events.APIGatewayProxyRequest, resp events.APIGatew
 func exchange(t testing.TB, req events.APIGatewayProxyRequest, resp events.APIGatewayProxyResponse) (Exchange, error) {
 	doc, _ := Load(t)
 	x := Exchange{Status: resp.StatusCode, Header: header(resp.Headers, resp.MultiValueHeaders)}
+	if x.Header.Get("x-amzn-RequestId") == "" {
+		x.Header.Set("x-amzn-RequestId", "apitest") // the gateway's, on every answer
+	}
 	var err error
 	if x.Body, err = body(resp.Body, resp.IsBase64Encoded); err != nil {
 		return x, err
