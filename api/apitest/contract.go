@@ -57,10 +57,6 @@ func Load(t testing.TB) (*openapi3.T, routers.Router) {
 type Exchange struct {
 	Request     *http.Request
 	RequestBody []byte
-	// Route and PathParams are the request's operation; when Route is nil
-	// it is found from the request's method and escaped path.
-	Route      *routers.Route
-	PathParams map[string]string
 	// OffContract, when not empty, says why the request is invalid under
 	// the document on purpose: it is validated only if it was taken (2xx).
 	OffContract string
@@ -79,13 +75,15 @@ type Exchange struct {
 func Validate(t testing.TB, x Exchange) error {
 	t.Helper()
 	doc, router := Load(t)
-	route, params := x.Route, x.PathParams
-	if route == nil {
-		var err error
-		if route, params, err = FindRoute(router, x.Request); err != nil {
-			return noRoute(doc, x, err)
-		}
+	route, params, err := FindRoute(router, x.Request)
+	if err != nil {
+		return noRoute(doc, x, err)
 	}
+	return validate(x, route, params)
+}
+
+// validate validates x as a request to route.
+func validate(x Exchange, route *routers.Route, params map[string]string) error {
 	vreq := x.Request.Clone(context.Background())
 	vreq.Body = io.NopCloser(bytes.NewReader(x.RequestBody))
 	if len(x.RequestBody) > 0 {

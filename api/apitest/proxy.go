@@ -3,6 +3,7 @@ package apitest
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -46,33 +47,34 @@ func OffContract(req events.APIGatewayProxyRequest, why string) events.APIGatewa
 // the gateway adds to every answer (x-amzn-RequestId).
 func Check(t testing.TB, req events.APIGatewayProxyRequest, resp events.APIGatewayProxyResponse) {
 	t.Helper()
-	x, err := exchange(t, req, resp)
-	if err == nil {
-		err = Validate(t, x)
-	}
+	err := check(t, req, resp)
 	if err != nil {
 		t.Errorf("api/openapi.yaml: %s %s → %d: %.1500v\nresponse body: %.400s", req.HTTPMethod, req.Resource, resp.StatusCode, err, resp.Body)
 	}
 }
 
-// exchange converts a proxy request and response to an Exchange.
-func exchange(t testing.TB, req events.APIGatewayProxyRequest, resp events.APIGatewayProxyResponse) (Exchange, error) {
+// check validates a proxy exchange. Its operation is the request's
+// Resource and method, as the gateway routed it; where the document has no
+// such path or method the answer must be the gateway's 404 or 405.
+func check(t testing.TB, req events.APIGatewayProxyRequest, resp events.APIGatewayProxyResponse) error {
 	doc, _ := Load(t)
 	x := Exchange{Status: resp.StatusCode, Header: header(resp.Headers, resp.MultiValueHeaders)}
 	if x.Header.Get("x-amzn-RequestId") == "" {
 		x.Header.Set("x-amzn-RequestId", "apitest") // the gateway's, on every answer
 	}
-	var err error
-	if x.Body, err = body(resp.Body, resp.IsBase64Encoded); err != nil {
-		return x, err
-	}
-	if x.RequestBody, err = body(req.Body, req.IsBase64Encoded); err != nil {
-		return x, err
-	}
-
 	h := header(req.Headers, req.MultiValueHeaders)
 	x.OffContract = h.Get(headerOffContract)
 	h.Del(headerOffContract)
+	var err error
+	if x.Body, err = body(resp.Body, resp.IsBase64Encoded); err != nil {
+		return fmt.Errorf("response body: %w", err)
+	}
+	if x.RequestBody, err = body(req.Body, req.IsBase64Encoded); err != nil {
+		if x.OffContract == "" {
+			return fmt.Errorf("request body: %w", err)
+		}
+		x.RequestBody = []byte(req.Body)
+	}
 
 	path := strings.ReplaceAll(req.Resource, "+}", "}")
 	filled := path
@@ -80,16 +82,6 @@ func exchange(t testing.TB, req events.APIGatewayProxyRequest, resp events.APIGa
 	for k, v := range req.PathParameters {
 		params[k] = v
 		filled = strings.ReplaceAll(filled, "{"+k+"}", url.PathEscape(v))
-	}
-	if item := doc.Paths.Value(path); item != nil && item.GetOperation(req.HTTPMethod) != nil {
-		x.Route = &routers.Route{Spec: doc, Path: path, PathItem: item, Method: req.HTTPMethod, Operation: item.GetOperation(req.HTTPMethod)}
-		x.PathParams = params
-	}
-	// else: Validate routes the path; it must have got the gateway's 404 or 405.
-
-	u, err := url.Parse(filled)
-	if err != nil {
-		return x, err
 	}
 	q := url.Values{}
 	for k, vs := range req.MultiValueQueryStringParameters {
@@ -100,13 +92,23 @@ func exchange(t testing.TB, req events.APIGatewayProxyRequest, resp events.APIGa
 			q.Set(k, v)
 		}
 	}
-	u.RawQuery = q.Encode()
-	x.Request = &http.Request{Method: req.HTTPMethod, URL: u, Header: h, Host: "localhost"}
-
+	x.Request = &http.Request{
+		Method: req.HTTPMethod, Header: h, Host: "localhost",
+		URL: &url.URL{Path: filled, RawQuery: q.Encode()},
+	}
 	if len(req.RequestContext.Authorizer) > 0 {
 		x.Authenticate = func(context.Context, *openapi3filter.AuthenticationInput) error { return nil }
 	}
-	return x, nil
+
+	item := doc.Paths.Value(path)
+	switch {
+	case item == nil:
+		return noRoute(doc, x, &routers.RouteError{Reason: "no path " + path})
+	case item.GetOperation(req.HTTPMethod) == nil:
+		return noRoute(doc, x, &routers.RouteError{Reason: "no method " + req.HTTPMethod + " on " + path})
+	}
+	route := &routers.Route{Spec: doc, Path: path, PathItem: item, Method: req.HTTPMethod, Operation: item.GetOperation(req.HTTPMethod)}
+	return validate(x, route, params)
 }
 
 // header merges the single- and multi-value maps of a proxy message.
