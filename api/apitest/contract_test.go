@@ -1,6 +1,7 @@
 package apitest_test
 
 import (
+	"encoding/base64"
 	"fmt"
 	"strings"
 	"testing"
@@ -27,7 +28,9 @@ const badRequest = `{"type":"https://github.com/lambdis/lambdis/blob/main/docs/p
 // breaks it in one way: a response without a required member, with a
 // member the schema does not know, with a status the operation does not
 // list, with the wrong content type; a request the document refuses that
-// is not marked, or that is marked but was taken.
+// is not marked, or that is marked but was taken (its body, query and
+// path parameters read as the gateway passes them); a request without the
+// authorizer's context or a credential.
 func TestCheckCatchesMismatches(t *testing.T) {
 	authorized := events.APIGatewayProxyRequestContext{Authorizer: map[string]any{"sub": "alice"}}
 	self := events.APIGatewayProxyRequest{HTTPMethod: "GET", Resource: "/tokens/self", Path: "/tokens/self", RequestContext: authorized}
@@ -35,6 +38,15 @@ func TestCheckCatchesMismatches(t *testing.T) {
 		return events.APIGatewayProxyResponse{StatusCode: status, Headers: map[string]string{"Content-Type": ct}, Body: body}
 	}
 	revoke := events.APIGatewayProxyRequest{HTTPMethod: "POST", Resource: "/tokens/revoke", Path: "/tokens/revoke", Body: `{"zz":1}`, RequestContext: authorized}
+	b64 := revoke
+	b64.Body, b64.IsBase64Encoded = base64.StdEncoding.EncodeToString([]byte(revoke.Body)), true
+	dead := func(limits ...string) events.APIGatewayProxyRequest {
+		return events.APIGatewayProxyRequest{
+			HTTPMethod: "GET", Resource: "/admin/queues/{queue}/dead", PathParameters: map[string]string{"queue": "email"},
+			MultiValueQueryStringParameters: map[string][]string{"limit": limits}, RequestContext: authorized,
+		}
+	}
+	badLimit := `{"type":"https://github.com/lambdis/lambdis/blob/main/docs/problems.md#bad-request","title":"Bad request","status":400,"detail":"limit"}`
 	noAuthorizer := self
 	noAuthorizer.RequestContext = events.APIGatewayProxyRequestContext{}
 	withBearer := noAuthorizer
@@ -54,6 +66,12 @@ func TestCheckCatchesMismatches(t *testing.T) {
 		{"a refused request, not marked", revoke, answer(400, "application/problem+json", badRequest), "request: request body has an error"},
 		{"a refused request, marked", apitest.OffContract(revoke, "an unknown member"), answer(400, "application/problem+json", badRequest), ""},
 		{"a marked request that was taken", apitest.OffContract(revoke, "an unknown member"), answer(200, "application/json", `{}`), "request: request body has an error"},
+		{"a base64 body, decoded", b64, answer(400, "application/problem+json", badRequest), "additional properties 'zz' not allowed"},
+		{"a multi-value query", dead("0"), answer(400, "application/problem+json", badLimit), `parameter "limit" in query`},
+		{"a multi-value query, marked", apitest.OffContract(dead("0"), "limit 0"), answer(400, "application/problem+json", badLimit), ""},
+		{"a path parameter against its pattern", apitest.OffContract(events.APIGatewayProxyRequest{
+			HTTPMethod: "GET", Resource: "/console/{asset+}", PathParameters: map[string]string{"asset": "../x"},
+		}, "not an asset"), answer(200, "text/javascript; charset=utf-8", "x"), `parameter "asset" in path`},
 		{"no authorizer context, no credential", noAuthorizer, answer(200, "application/json", `{"sub":"alice","scopes":[],"anonymous":false}`), "security requirements failed"},
 		{"no authorizer context, a bearer token", withBearer, answer(200, "application/json", `{"sub":"alice","scopes":[],"anonymous":false}`), ""},
 		{"a method the route does not take, 405", events.APIGatewayProxyRequest{HTTPMethod: "PUT", Resource: "/tokens/self", RequestContext: authorized},

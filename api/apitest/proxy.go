@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -26,9 +27,9 @@ func OffContract(req events.APIGatewayProxyRequest, why string) events.APIGatewa
 	if why == "" {
 		panic("apitest.OffContract: no reason")
 	}
-	h := make(map[string]string, len(req.Headers)+1)
-	for k, v := range req.Headers {
-		h[k] = v
+	h := maps.Clone(req.Headers)
+	if h == nil {
+		h = map[string]string{}
 	}
 	h[headerOffContract] = why
 	req.Headers = h
@@ -47,8 +48,7 @@ func OffContract(req events.APIGatewayProxyRequest, why string) events.APIGatewa
 // the gateway adds to every answer (x-amzn-RequestId).
 func Check(t testing.TB, req events.APIGatewayProxyRequest, resp events.APIGatewayProxyResponse) {
 	t.Helper()
-	err := check(t, req, resp)
-	if err != nil {
+	if err := check(t, req, resp); err != nil {
 		t.Errorf("api/openapi.yaml: %s %s → %d: %.1500v\nresponse body: %.400s", req.HTTPMethod, req.Resource, resp.StatusCode, err, resp.Body)
 	}
 }
@@ -93,8 +93,7 @@ func check(t testing.TB, req events.APIGatewayProxyRequest, resp events.APIGatew
 		}
 	}
 	x.Request = &http.Request{
-		Method: req.HTTPMethod, Header: h, Host: "localhost",
-		URL: &url.URL{Path: filled, RawQuery: q.Encode()},
+		Method: req.HTTPMethod, Header: h, URL: &url.URL{Path: filled, RawQuery: q.Encode()},
 	}
 	if len(req.RequestContext.Authorizer) > 0 {
 		x.Authenticate = func(context.Context, *openapi3filter.AuthenticationInput) error { return nil }
@@ -127,6 +126,7 @@ func header(single map[string]string, multi map[string][]string) http.Header {
 	return h
 }
 
+// body is a proxy message's body as bytes.
 func body(s string, b64 bool) ([]byte, error) {
 	if b64 {
 		return base64.StdEncoding.DecodeString(s)
