@@ -106,8 +106,6 @@ func playerReq(method, board, player, query string, c caller, at time.Time) even
 	return request(method, RoutePlayer, map[string]string{"board": board, "player": player}, query, "", c, at)
 }
 
-// do runs the handler and decodes the body into a map; every answer carries
-// the rate-limit headers.
 // handle runs req and holds the answer to api/openapi.yaml.
 func (f *fixture) handle(t testing.TB, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
 	t.Helper()
@@ -118,6 +116,8 @@ func (f *fixture) handle(t testing.TB, req events.APIGatewayProxyRequest) (event
 	return resp, err
 }
 
+// do runs the handler and decodes the body into a map; every answer carries
+// the rate-limit headers.
 func (f *fixture) do(t testing.TB, req events.APIGatewayProxyRequest) (int, map[string]any) {
 	t.Helper()
 	resp, err := f.handle(t, req)
