@@ -7,5 +7,6 @@
 // types of docs/problems.md. The tests of cmd/lambdis/localapi hold it to
 // the code: the route table and the document name the same routes, every
 // request and response of the local API's tests validates against it, and
-// requests it calls invalid are refused (docs/api.md).
+// requests it calls invalid are refused; the functions' handler tests
+// validate their exchanges too, through api/apitest (docs/api.md).
 package api

@@ -23,6 +23,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/lambdis/lambdis/api"
+	"github.com/lambdis/lambdis/api/apitest"
 	"github.com/lambdis/lambdis/cmd/lambdis/localapi"
 	"github.com/lambdis/lambdis/shared/apigw"
 	"github.com/lambdis/lambdis/shared/redistest"
@@ -31,7 +32,7 @@ import (
 // The document and the route table of `lambdis serve` name the same
 // operations ({name+} is the document's {name}).
 func TestDocumentNamesEveryRoute(t *testing.T) {
-	doc, _ := loadContract(t)
+	doc, _ := apitest.Load(t)
 	srv, _ := start(t, localapi.Config{})
 	table := map[string]bool{}
 	for _, r := range srv.Routes() {
@@ -76,7 +77,7 @@ func TestServeOpenAPIJSON(t *testing.T) {
 // a missing member), generated from the schemas, is refused by the document
 // and answered 4xx problem+json by the server, writing nothing.
 func TestRequestsTheDocumentRefusesAreRefused(t *testing.T) {
-	doc, router := loadContract(t)
+	doc, router := apitest.Load(t)
 	mr, rdb := redistest.Miniredis(t)
 	_, hs := start(t, localapi.Config{Redis: rdb, Getenv: env(map[string]string{
 		"JWT_SECRET": hostileSecret, "RATE_LIMITS": "per_second=100000/1s",
@@ -214,13 +215,13 @@ func (r apiRequest) build(base, token string) *http.Request {
 
 // validateRequest validates req against the document.
 func validateRequest(router routers.Router, req *http.Request) error {
-	route, params, err := findRoute(router, req)
+	route, params, err := apitest.FindRoute(router, req)
 	if err != nil {
 		return err
 	}
 	return openapi3filter.ValidateRequest(context.Background(), &openapi3filter.RequestValidationInput{
 		Request: req, PathParams: params, Route: route,
-		Options: &openapi3filter.Options{AuthenticationFunc: credentialPresent},
+		Options: &openapi3filter.Options{AuthenticationFunc: apitest.CredentialPresent},
 	})
 }
 

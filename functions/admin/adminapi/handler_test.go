@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lambdis/lambdis/api/apitest"
 	"github.com/lambdis/lambdis/shared/apigw"
 	"github.com/lambdis/lambdis/shared/authz"
 	"github.com/lambdis/lambdis/shared/queue"
@@ -38,10 +39,7 @@ func TestEveryRouteNeedsTheAdminScope(t *testing.T) {
 			for _, c := range []struct{ sub, scope string }{{"bob", ""}, {"bob", "jobs read"}, {"bob", "admins"}, {"root", otherAdmin(want)}} {
 				req := request(r[0], r[1], routeParams, nil, `{"ids":["1-0"]}`)
 				req.RequestContext.Authorizer = authContext(c.sub, c.scope)
-				resp, err := h.Handle(context.Background(), req)
-				if err != nil {
-					t.Fatal(err)
-				}
+				resp := handle(t, h, apitest.OffContract(req, "a body on every method"))
 				p := wantProblem(t, resp, apigw.TypeForbidden)
 				if p.Extensions["required_scope"] != want || !strings.Contains(resp.Headers["WWW-Authenticate"], `error="insufficient_scope"`) {
 					t.Errorf("%s %s scope %q: %+v %v", r[0], r[1], c.scope, p, resp.Headers)
@@ -52,7 +50,7 @@ func TestEveryRouteNeedsTheAdminScope(t *testing.T) {
 			}
 			anon := request(r[0], r[1], routeParams, nil, "")
 			anon.RequestContext.Authorizer = map[string]any{apigw.ContextKeyAnonymous: "true"}
-			resp, _ := h.Handle(context.Background(), anon)
+			resp := handle(t, h, anon)
 			wantProblem(t, resp, apigw.TypeUnauthorized)
 		}
 	}
@@ -68,12 +66,12 @@ func otherAdmin(want string) string {
 
 func TestWrongMethodAndRoute(t *testing.T) {
 	h := &Handler{}
-	resp, _ := h.Handle(context.Background(), request("PUT", RouteDead, routeParams, nil, ""))
+	resp := handle(t, h, request("PUT", RouteDead, routeParams, nil, ""))
 	wantProblem(t, resp, apigw.TypeMethodNotAllowed)
 	if resp.Headers["Allow"] != "GET, DELETE" {
 		t.Errorf("Allow %q", resp.Headers["Allow"])
 	}
-	resp, _ = h.Handle(context.Background(), request("GET", "/admin/nothing", nil, nil, ""))
+	resp = handle(t, h, request("GET", "/admin/nothing", nil, nil, ""))
 	wantProblem(t, resp, apigw.TypeNotFound)
 }
 
@@ -162,10 +160,10 @@ func TestDeadLettersPaged(t *testing.T) {
 			{"limit": {"0"}}, {"limit": {"1001"}}, {"limit": {"x"}}, {"cursor": {"abc"}}, {"cursor": {"17"}},
 			{"after": {"1-0"}}, {"limit": {"1", "2"}},
 		} {
-			resp := f.do(t, request("GET", RouteDead, routeParams, q, ""), nil)
+			resp := f.do(t, apitest.OffContract(request("GET", RouteDead, routeParams, q, ""), "a bad page"), nil)
 			wantProblem(t, resp, apigw.TypeBadRequest)
 		}
-		resp := f.do(t, request("GET", RouteDead, map[string]string{"queue": "a{b}"}, nil, ""), nil)
+		resp := f.do(t, apitest.OffContract(request("GET", RouteDead, map[string]string{"queue": "a{b}"}, nil, ""), "a bad queue name"), nil)
 		wantProblem(t, resp, apigw.TypeBadRequest)
 	}, redistest.BackendServer)
 }
@@ -218,11 +216,11 @@ func TestRedriveAndPurge(t *testing.T) {
 		}
 
 		for _, body := range []string{`{"ids":[]}`, `{"ids":["nope"]}`, `{"ids":["billing:123"]}`} {
-			wantProblem(t, f.do(t, request("POST", RouteRedrive, routeParams, nil, body), nil), apigw.TypeUnprocessable)
-			wantProblem(t, f.do(t, request("DELETE", RouteDead, routeParams, nil, body), nil), apigw.TypeUnprocessable)
+			wantProblem(t, f.do(t, apitest.OffContract(request("POST", RouteRedrive, routeParams, nil, body), "bad ids"), nil), apigw.TypeUnprocessable)
+			wantProblem(t, f.do(t, apitest.OffContract(request("DELETE", RouteDead, routeParams, nil, body), "bad ids"), nil), apigw.TypeUnprocessable)
 		}
 		for _, body := range []string{`{"ids":"x"}`, `{"all":true}`, `[`} {
-			wantProblem(t, f.do(t, request("POST", RouteRedrive, routeParams, nil, body), nil), apigw.TypeInvalidJSON)
+			wantProblem(t, f.do(t, apitest.OffContract(request("POST", RouteRedrive, routeParams, nil, body), "a bad body"), nil), apigw.TypeInvalidJSON)
 		}
 		wantProblem(t, f.do(t, request("DELETE", RouteDead, routeParams, url.Values{"id": {"1-0"}}, ""), nil), apigw.TypeBadRequest)
 	}, redistest.BackendServer)
@@ -246,7 +244,7 @@ func TestJobRecord(t *testing.T) {
 		// The gateway may hand the parameter on escaped.
 		f.do(t, request("GET", RouteJob, map[string]string{"id": url.PathEscape(e.ID)}, nil, ""), &rec)
 		wantProblem(t, f.do(t, request("GET", RouteJob, routeParams, nil, ""), nil), apigw.TypeNotFound)
-		wantProblem(t, f.do(t, request("GET", RouteJob, map[string]string{"id": "nope"}, nil, ""), nil), apigw.TypeBadRequest)
+		wantProblem(t, f.do(t, apitest.OffContract(request("GET", RouteJob, map[string]string{"id": "nope"}, nil, ""), "a bad id"), nil), apigw.TypeBadRequest)
 	}, redistest.BackendServer)
 }
 
@@ -297,7 +295,7 @@ func TestSubjectLimits(t *testing.T) {
 		if fresh.RevokedAll || fresh.Limits[1].Remaining != 300 || fresh.Limits[1].ResetSeconds != 0 {
 			t.Errorf("a fresh subject: %+v", fresh)
 		}
-		wantProblem(t, f.do(t, request("GET", RouteLimits, map[string]string{"sub": "a\x00b"}, nil, ""), nil), apigw.TypeBadRequest)
+		wantProblem(t, f.do(t, apitest.OffContract(request("GET", RouteLimits, map[string]string{"sub": "a\x00b"}, nil, ""), "a control character"), nil), apigw.TypeBadRequest)
 	})
 }
 

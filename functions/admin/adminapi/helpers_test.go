@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/lambdis/lambdis/api/apitest"
 	"github.com/lambdis/lambdis/shared/apigw"
 	"github.com/lambdis/lambdis/shared/authz"
 	"github.com/lambdis/lambdis/shared/keys"
@@ -144,14 +145,22 @@ func request(method, resource string, params map[string]string, query url.Values
 	return req
 }
 
+// handle runs req on h and holds the answer to api/openapi.yaml.
+func handle(t testing.TB, h *Handler, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
+	t.Helper()
+	resp, err := h.Handle(context.Background(), req)
+	if err != nil {
+		t.Fatalf("%s %s: handler error %v", req.HTTPMethod, req.Path, err)
+	}
+	apitest.Check(t, req, resp)
+	return resp
+}
+
 // do runs req and decodes the JSON answer into out (when not nil); it
 // returns the response.
 func (f *fixture) do(t *testing.T, req events.APIGatewayProxyRequest, out any) events.APIGatewayProxyResponse {
 	t.Helper()
-	resp, err := f.h.Handle(context.Background(), req)
-	if err != nil {
-		t.Fatalf("%s %s: handler error %v", req.HTTPMethod, req.Path, err)
-	}
+	resp := handle(t, f.h, req)
 	if out != nil {
 		if resp.StatusCode != 200 {
 			t.Fatalf("%s %s: %d %s", req.HTTPMethod, req.Path, resp.StatusCode, resp.Body)

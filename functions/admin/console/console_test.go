@@ -9,16 +9,24 @@ import (
 	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/lambdis/lambdis/api/apitest"
 )
 
 func get(t *testing.T, resource, path string, params map[string]string, header map[string]string) events.APIGatewayProxyResponse {
 	t.Helper()
-	resp, err := Handle(context.Background(), events.APIGatewayProxyRequest{
+	return handle(t, events.APIGatewayProxyRequest{
 		HTTPMethod: http.MethodGet, Resource: resource, Path: path, PathParameters: params, Headers: header,
 	})
+}
+
+// handle runs req and holds the answer to api/openapi.yaml.
+func handle(t *testing.T, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
+	t.Helper()
+	resp, err := Handle(context.Background(), req)
 	if err != nil {
 		t.Fatal(err)
 	}
+	apitest.Check(t, req, resp)
 	return resp
 }
 
@@ -56,7 +64,8 @@ func TestServesThePageAndItsAssets(t *testing.T) {
 		t.Errorf("the page loads %d files, the package embeds %d besides the page: %v", len(seen), len(assets)-1, seen)
 	}
 	for _, name := range []string{"nope.js", "index.html", "../console.go", "app"} {
-		if r := get(t, RouteAsset, "/console/"+name, map[string]string{"asset": name}, nil); r.StatusCode != 404 {
+		req := events.APIGatewayProxyRequest{HTTPMethod: http.MethodGet, Resource: RouteAsset, Path: "/console/" + name, PathParameters: map[string]string{"asset": name}}
+		if r := handle(t, apitest.OffContract(req, "not an asset")); r.StatusCode != 404 {
 			t.Errorf("%s: %d, want 404", name, r.StatusCode)
 		}
 	}

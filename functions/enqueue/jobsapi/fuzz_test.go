@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lambdis/lambdis/api/apitest"
 	"github.com/lambdis/lambdis/shared/redistest"
 )
 
@@ -36,7 +37,7 @@ func FuzzEnqueue(f *testing.F) {
 			hdr[HeaderIdempotencyKey] = key
 		}
 		before := rdb.DBSize(context.Background()).Val()
-		resp, err := fx.h.Handle(context.Background(), request("POST", RouteEnqueue, body, hdr))
+		resp, err := fx.handle(t, apitest.OffContract(request("POST", RouteEnqueue, body, hdr), "a fuzzed body"))
 		if err != nil || resp.StatusCode >= 500 {
 			t.Fatalf("body %q key %q: %d %s %v", body, key, resp.StatusCode, resp.Body, err)
 		}
@@ -62,7 +63,7 @@ func FuzzEnqueueBatch(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, body string) {
 		before := rdb.DBSize(context.Background()).Val()
-		resp, err := fx.h.Handle(context.Background(), request("POST", RouteBatch, body, nil))
+		resp, err := fx.handle(t, apitest.OffContract(request("POST", RouteBatch, body, nil), "a fuzzed body"))
 		if err != nil || resp.StatusCode >= 500 {
 			t.Fatalf("body %q: %d %s %v", body, resp.StatusCode, resp.Body, err)
 		}

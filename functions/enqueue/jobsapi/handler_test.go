@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/lambdis/lambdis/api/apitest"
 	"github.com/lambdis/lambdis/shared/apigw"
 	"github.com/lambdis/lambdis/shared/jobs"
 	"github.com/lambdis/lambdis/shared/queue"
@@ -24,7 +25,7 @@ func TestEnqueueAndStatus(t *testing.T) {
 		f := newFixture(t, rdb)
 		start := time.Now()
 
-		resp, err := f.h.Handle(context.Background(), post(cacheJob("email", "lambdis:cache:{u:1}")))
+		resp, err := f.handle(t, post(cacheJob("email", "lambdis:cache:{u:1}")))
 		if err != nil || resp.StatusCode != 202 {
 			t.Fatalf("enqueue: %d %s %v", resp.StatusCode, resp.Body, err)
 		}
@@ -158,7 +159,7 @@ func TestBatch(t *testing.T) {
 			{"queue":"billing","type":"cache.invalidate","payload":{"keys":["lambdis:cache:other"]},"idempotency_key":"k2"},
 			{"queue":"reports","type":"webhook","payload":{"url":"` + hookURL + `r","body":null},"max_attempts":1}
 		]}`
-		resp, err := f.h.Handle(context.Background(), request("POST", RouteBatch, body, nil))
+		resp, err := f.handle(t, request("POST", RouteBatch, body, nil))
 		if err != nil || resp.StatusCode != 202 {
 			t.Fatalf("batch: %d %s %v", resp.StatusCode, resp.Body, err)
 		}
@@ -196,7 +197,7 @@ func TestBatch(t *testing.T) {
 		for i := range queue.MaxBatch {
 			items = append(items, fmt.Sprintf(`{"queue":"q%d","type":"cache.invalidate","payload":{"keys":["lambdis:cache:%d"]}}`, i%7, i))
 		}
-		resp, _ = f.h.Handle(context.Background(), request("POST", RouteBatch, `{"jobs":[`+strings.Join(items, ",")+`]}`, nil))
+		resp, _ = f.handle(t, request("POST", RouteBatch, `{"jobs":[`+strings.Join(items, ",")+`]}`, nil))
 		if err := json.Unmarshal([]byte(resp.Body), &out); resp.StatusCode != 202 || err != nil || len(out.Jobs) != queue.MaxBatch {
 			t.Fatalf("batch of %d: %d %v", queue.MaxBatch, resp.StatusCode, err)
 		}
@@ -338,7 +339,7 @@ func TestBadInputWritesNothing(t *testing.T) {
 		{"batch: body over the limit", batch(strings.Repeat(job("")+",", MaxBatchBody/len(job(""))) + job("")), 413, apigw.TypeBodyTooLarge, ""},
 	}
 	for _, tc := range cases {
-		status, b, resp := f.do(t, tc.req)
+		status, b, resp := f.do(t, apitest.OffContract(tc.req, tc.name))
 		if status != tc.status || b["type"] != tc.typ.URI() || resp.Headers["Content-Type"] != apigw.ProblemContentType {
 			t.Errorf("%s: %d %v; want %d %s", tc.name, status, b, tc.status, tc.typ)
 			continue
@@ -382,7 +383,7 @@ func TestStatusNotFound(t *testing.T) {
 		"{email}:0123456789abcdef0123456789abcdef", strings.Repeat("q", 300) + ":0123456789abcdef0123456789abcdef",
 		"email%3A0123456789abcdef0123456789abcdef", "%zz",
 	} {
-		status, b, _ := f.do(t, getJob(id))
+		status, b, _ := f.do(t, apitest.OffContract(getJob(id), "an id that is not a job's"))
 		if status != 404 || b["type"] != apigw.TypeNotFound.URI() {
 			t.Errorf("GET %q: %d %v", id, status, b)
 		}
@@ -426,7 +427,7 @@ func TestRoutesAndCallers(t *testing.T) {
 	none := post(body)
 	none.RequestContext.Authorizer = nil
 	for name, req := range map[string]events.APIGatewayProxyRequest{"anonymous": anon, "no authorizer context": none} {
-		status, _, resp := f.do(t, req)
+		status, _, resp := f.do(t, apitest.OffContract(req, name))
 		if status != 401 || resp.Headers["WWW-Authenticate"] != "Bearer" {
 			t.Errorf("%s: %d %v", name, status, resp.Headers)
 		}

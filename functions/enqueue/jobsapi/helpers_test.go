@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/lambdis/lambdis/api/apitest"
 	"github.com/lambdis/lambdis/shared/apigw"
 	"github.com/lambdis/lambdis/shared/jobs"
 	"github.com/lambdis/lambdis/shared/keys"
@@ -93,9 +94,19 @@ func getJob(id string) events.APIGatewayProxyRequest {
 	return request("GET", RouteStatus, "", map[string]string{":id": id})
 }
 
-func (f *fixture) do(t testing.TB, req events.APIGatewayProxyRequest) (int, map[string]any, events.APIGatewayProxyResponse) {
+// handle runs req and holds the answer to api/openapi.yaml.
+func (f *fixture) handle(t testing.TB, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
 	t.Helper()
 	resp, err := f.h.Handle(context.Background(), req)
+	if err == nil {
+		apitest.Check(t, req, resp)
+	}
+	return resp, err
+}
+
+func (f *fixture) do(t testing.TB, req events.APIGatewayProxyRequest) (int, map[string]any, events.APIGatewayProxyResponse) {
+	t.Helper()
+	resp, err := f.handle(t, req)
 	if err != nil {
 		t.Fatalf("handler error: %v", err)
 	}
@@ -109,7 +120,7 @@ func (f *fixture) do(t testing.TB, req events.APIGatewayProxyRequest) (int, map[
 // enqueued expects a 202 for req and returns the answer.
 func (f *fixture) enqueued(t testing.TB, req events.APIGatewayProxyRequest) EnqueueResponse {
 	t.Helper()
-	resp, err := f.h.Handle(context.Background(), req)
+	resp, err := f.handle(t, req)
 	if err != nil || resp.StatusCode != 202 || resp.Headers["Content-Type"] != apigw.JSONContentType {
 		t.Fatalf("enqueue %s: %d %s %v", req.Body, resp.StatusCode, resp.Body, err)
 	}
@@ -128,7 +139,7 @@ func (f *fixture) enqueued(t testing.TB, req events.APIGatewayProxyRequest) Enqu
 // record expects GET /jobs/{id} to answer 200 and returns the record.
 func (f *fixture) record(t testing.TB, id string) queue.Record {
 	t.Helper()
-	resp, err := f.h.Handle(context.Background(), getJob(id))
+	resp, err := f.handle(t, getJob(id))
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("GET %s: %d %s %v", id, resp.StatusCode, resp.Body, err)
 	}

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/lambdis/lambdis/api/apitest"
 	"github.com/lambdis/lambdis/shared/leaderboard"
 	"github.com/lambdis/lambdis/shared/redistest"
 )
@@ -93,7 +94,7 @@ func FuzzSubmitBody(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, body string) {
 		before := rdb.DBSize(context.Background()).Val()
-		resp, err := fx.h.Handle(context.Background(), submitReq("fuzz", body, server, lastMilli))
+		resp, err := fx.handle(t, apitest.OffContract(submitReq("fuzz", body, server, lastMilli), "a fuzzed body"))
 		if err != nil || resp.StatusCode >= 500 {
 			t.Fatalf("body %q: %d %s %v", body, resp.StatusCode, resp.Body, err)
 		}
@@ -143,7 +144,7 @@ func FuzzQuery(f *testing.F) {
 		}
 		reqs[1].QueryStringParameters = pq
 		for _, req := range reqs {
-			resp, err := fx.h.Handle(context.Background(), req)
+			resp, err := fx.handle(t, apitest.OffContract(req, "a fuzzed query"))
 			if err != nil || resp.StatusCode >= 500 {
 				t.Fatalf("%v: %d %s %v", req.QueryStringParameters, resp.StatusCode, resp.Body, err)
 			}
@@ -170,7 +171,7 @@ func FuzzPath(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, board, player string) {
 		before := rdb.DBSize(context.Background()).Val()
-		resp, err := fx.h.Handle(context.Background(), playerReq("GET", board, player, "", alice, lastMilli))
+		resp, err := fx.handle(t, apitest.OffContract(playerReq("GET", board, player, "", alice, lastMilli), "a fuzzed board and player"))
 		if err != nil || resp.StatusCode >= 500 {
 			t.Fatalf("%q %q: %d %s %v", board, player, resp.StatusCode, resp.Body, err)
 		}
@@ -180,7 +181,7 @@ func FuzzPath(f *testing.F) {
 			t.Fatalf("GET %q %q: %d %s (valid: %v)", board, player, resp.StatusCode, resp.Body, valid)
 		}
 		body, _ := json.Marshal(map[string]any{"player": player, "score": 1, "mode": "best"})
-		resp, err = fx.h.Handle(context.Background(), submitReq(board, string(body), server, lastMilli))
+		resp, err = fx.handle(t, apitest.OffContract(submitReq(board, string(body), server, lastMilli), "a fuzzed board and player"))
 		if err != nil || resp.StatusCode >= 500 {
 			t.Fatalf("POST %q %q: %d %s %v", board, player, resp.StatusCode, resp.Body, err)
 		}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/lambdis/lambdis/api/apitest"
 	"github.com/lambdis/lambdis/shared/apigw"
 	"github.com/lambdis/lambdis/shared/keys"
 	"github.com/lambdis/lambdis/shared/leaderboard"
@@ -105,11 +106,21 @@ func playerReq(method, board, player, query string, c caller, at time.Time) even
 	return request(method, RoutePlayer, map[string]string{"board": board, "player": player}, query, "", c, at)
 }
 
+// handle runs req and holds the answer to api/openapi.yaml.
+func (f *fixture) handle(t testing.TB, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+	t.Helper()
+	resp, err := f.h.Handle(context.Background(), req)
+	if err == nil {
+		apitest.Check(t, req, resp)
+	}
+	return resp, err
+}
+
 // do runs the handler and decodes the body into a map; every answer carries
 // the rate-limit headers.
 func (f *fixture) do(t testing.TB, req events.APIGatewayProxyRequest) (int, map[string]any) {
 	t.Helper()
-	resp, err := f.h.Handle(context.Background(), req)
+	resp, err := f.handle(t, req)
 	if err != nil {
 		t.Fatalf("handler error: %v", err)
 	}
@@ -133,7 +144,7 @@ func (f *fixture) do(t testing.TB, req events.APIGatewayProxyRequest) (int, map[
 // decode runs the handler, expects status 200 and decodes into v.
 func (f *fixture) decode(t testing.TB, req events.APIGatewayProxyRequest, v any) {
 	t.Helper()
-	resp, err := f.h.Handle(context.Background(), req)
+	resp, err := f.handle(t, req)
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("%s %s?%v: %d %s %v", req.HTTPMethod, req.Path, req.QueryStringParameters, resp.StatusCode, resp.Body, err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/lambdis/lambdis/api/apitest"
 	"github.com/lambdis/lambdis/shared/apigw"
 	"github.com/lambdis/lambdis/shared/authz"
 	"github.com/lambdis/lambdis/shared/keys"
@@ -81,6 +82,7 @@ func (f *fixture) do(t testing.TB, req events.APIGatewayProxyRequest) (int, map[
 	if err != nil {
 		t.Fatalf("handler error: %v", err)
 	}
+	apitest.Check(t, req, resp)
 	var body map[string]any
 	if err := json.Unmarshal([]byte(resp.Body), &body); err != nil {
 		t.Fatalf("body %q: %v", resp.Body, err)
@@ -268,14 +270,14 @@ func TestBadRequests(t *testing.T) {
 		{"unknown route", "POST", "/tokens/elsewhere", ``, 404, apigw.TypeNotFound},
 	}
 	for _, tc := range cases {
-		status, b, _ := f.do(t, request(tc.method, tc.resource, tok, c, tc.body))
+		status, b, _ := f.do(t, apitest.OffContract(request(tc.method, tc.resource, tok, c, tc.body), tc.name))
 		if status != tc.status || b["type"] != tc.typ.URI() {
 			t.Errorf("%s: %d %v; want %d %s", tc.name, status, b, tc.status, tc.typ)
 		}
 	}
 	req := request("POST", "/users/{sub}/revoke-all", tok, c, "")
 	req.PathParameters["sub"] = "bad\nsub"
-	if status, _, _ := f.do(t, req); status != 400 {
+	if status, _, _ := f.do(t, apitest.OffContract(req, "a control character in sub")); status != 400 {
 		t.Errorf("control character in sub: %d", status)
 	}
 	anon := request("POST", "/tokens/revoke", tok, c, "")

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/lambdis/lambdis/api/apitest"
 	"github.com/lambdis/lambdis/shared/apigw"
 	"github.com/lambdis/lambdis/shared/redistest"
 	"github.com/lambdis/lambdis/shared/session"
@@ -83,15 +84,15 @@ func TestCreateRefusals(t *testing.T) {
 		nonUTF8 := request("POST", RouteSessions, nil, base64.StdEncoding.EncodeToString([]byte("{\"device\":\"caf\xe9\"}")), alice)
 		nonUTF8.IsBase64Encoded = true
 		bad("oversize device", request("POST", RouteSessions, nil, `{"device":"`+strings.Repeat("é", 65)+`"}`, alice), apigw.TypeUnprocessable)
-		bad("non-UTF-8 device", nonUTF8, apigw.TypeInvalidJSON)
-		bad("lone surrogate", request("POST", RouteSessions, nil, `{"device":"\ud800"}`, alice), apigw.TypeUnprocessable)
-		bad("control character", request("POST", RouteSessions, nil, `{"device":"a\nb"}`, alice), apigw.TypeUnprocessable)
-		bad("unknown member", request("POST", RouteSessions, nil, `{"device":"x","remember":true}`, alice), apigw.TypeInvalidJSON)
-		bad("not an object", request("POST", RouteSessions, nil, `["x"]`, alice), apigw.TypeInvalidJSON)
-		bad("too large", request("POST", RouteSessions, nil, `{"device":"`+strings.Repeat("a", MaxBody)+`"}`, alice), apigw.TypeBodyTooLarge)
+		bad("non-UTF-8 device", apitest.OffContract(nonUTF8, "non-UTF-8"), apigw.TypeInvalidJSON)
+		bad("lone surrogate", apitest.OffContract(request("POST", RouteSessions, nil, `{"device":"\ud800"}`, alice), "lone surrogate"), apigw.TypeUnprocessable)
+		bad("control character", apitest.OffContract(request("POST", RouteSessions, nil, `{"device":"a\nb"}`, alice), "control character"), apigw.TypeUnprocessable)
+		bad("unknown member", apitest.OffContract(request("POST", RouteSessions, nil, `{"device":"x","remember":true}`, alice), "unknown member"), apigw.TypeInvalidJSON)
+		bad("not an object", apitest.OffContract(request("POST", RouteSessions, nil, `["x"]`, alice), "not an object"), apigw.TypeInvalidJSON)
+		bad("too large", apitest.OffContract(request("POST", RouteSessions, nil, `{"device":"`+strings.Repeat("a", MaxBody)+`"}`, alice), "too large"), apigw.TypeBodyTooLarge)
 		bad("a session logging in", request("POST", RouteSessions, nil, "", viaSession(id)), apigw.TypeBadRequest)
 		bad("anonymous", request("POST", RouteSessions, nil, "", caller{}), apigw.TypeUnauthorized)
-		bad("a body on DELETE", request("DELETE", RouteSessions, nil, `{"all":true}`, viaSession(id)), apigw.TypeInvalidJSON)
+		bad("a body on DELETE", apitest.OffContract(request("DELETE", RouteSessions, nil, `{"all":true}`, viaSession(id)), "a body on DELETE"), apigw.TypeInvalidJSON)
 		bad("log out with a token", request("DELETE", RouteSession, map[string]string{"handle": Current}, "", token("bob")), apigw.TypeBadRequest)
 		bad("PUT", request("PUT", RouteSessions, nil, "", alice), apigw.TypeMethodNotAllowed)
 		bad("GET one", request("GET", RouteSession, map[string]string{"handle": id.Handle()}, "", alice), apigw.TypeMethodNotAllowed)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/lambdis/lambdis/api/apitest"
 	"github.com/lambdis/lambdis/shared/apigw"
 	"github.com/lambdis/lambdis/shared/keys"
 	"github.com/lambdis/lambdis/shared/session"
@@ -79,6 +80,7 @@ func (f *fixture) do(t testing.TB, req events.APIGatewayProxyRequest) events.API
 	if err != nil {
 		t.Fatalf("%s %s: %v", req.HTTPMethod, req.Path, err)
 	}
+	apitest.Check(t, req, resp)
 	return resp
 }
 
