@@ -36,6 +36,17 @@ func OffContract(req events.APIGatewayProxyRequest, why string) events.APIGatewa
 	return req
 }
 
+// Handle runs handler on req and, when it answers, checks the exchange
+// (Check): the one call a handler test's request helper makes.
+func Handle(t testing.TB, handler func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error), req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+	t.Helper()
+	resp, err := handler(context.Background(), req)
+	if err == nil {
+		Check(t, req, resp)
+	}
+	return resp, err
+}
+
 // Check validates a handler's answer to req against the document, as
 // Validate does; a mismatch fails t.
 //
