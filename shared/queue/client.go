@@ -233,34 +233,30 @@ const (
 	flagRegister = 2
 )
 
-// enqueued reads the scripts' replies: enqueuenow.lua's (now) is the number
-// of jobs created, enqueue.lua's a code and a job id per job; both end with
-// the wake flags, acted on here.
+// enqueued reads the scripts' replies: enqueuenow.lua's (now) is one
+// integer, the number of jobs created * 4 + the wake flags; enqueue.lua's a
+// code and a job id per job, then the wake flags. The flags are acted on here.
 func (c *Client) enqueued(ctx context.Context, jobs []Job, order []string, groups map[string]*group, cmds []*redis.Cmd, now bool) ([]Enqueued, error) {
 	out := make([]Enqueued, len(jobs))
 	for i, q := range order {
 		g := groups[q]
-		rows, err := cmds[i].Slice()
-		if err != nil {
-			return nil, fmt.Errorf("queue: enqueue to %s: %w", q, err)
-		}
-		flags := int64(0)
-		if len(rows) > 0 {
-			flags, _ = rows[len(rows)-1].(int64)
-		}
 		if now {
-			n := int64(-1)
-			if len(rows) == 2 {
-				n, _ = rows[0].(int64)
+			v, err := cmds[i].Int64()
+			if err != nil {
+				return nil, fmt.Errorf("queue: enqueue to %s: %w", q, err)
 			}
-			if n != int64(len(g.idx)) {
+			if n := v / 4; n != int64(len(g.idx)) {
 				return nil, fmt.Errorf("queue: enqueue to %s: %d created of %d jobs", q, n, len(g.idx))
 			}
 			for n, ji := range g.idx {
 				out[ji] = Enqueued{ID: g.args[wakeHeader+n*5].(string)} // 5 arguments per job, the id first
 			}
-			c.afterEnqueue(ctx, q, flags, &out[g.idx[0]])
+			c.afterEnqueue(ctx, q, v%4, &out[g.idx[0]])
 			continue
+		}
+		rows, err := cmds[i].Slice()
+		if err != nil {
+			return nil, fmt.Errorf("queue: enqueue to %s: %w", q, err)
 		}
 		if len(rows) != 2*len(g.idx)+1 {
 			return nil, fmt.Errorf("queue: enqueue to %s: %d results for %d jobs", q, len(rows), len(g.idx))
@@ -277,6 +273,7 @@ func (c *Client) enqueued(ctx context.Context, jobs []Job, order []string, group
 			}
 			out[ji] = e
 		}
+		flags, _ := rows[len(rows)-1].(int64)
 		c.afterEnqueue(ctx, q, flags, &out[g.idx[0]])
 	}
 	return out, nil
