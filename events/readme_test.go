@@ -17,6 +17,7 @@ import (
 	"github.com/lambdis/lambdis/shared/ratelimit"
 	"github.com/lambdis/lambdis/shared/redistest"
 	"github.com/lambdis/lambdis/shared/rietest"
+	"github.com/lambdis/lambdis/shared/shelltest"
 )
 
 // readme is events/README.md.
@@ -107,68 +108,34 @@ func matchAnswer(t *testing.T, file, want string, got []byte, loose ...string) {
 	}
 }
 
-// diffJSON lists where got differs from the documented want.
+// diffJSON lists where got differs from the documented want; the members
+// named in loose need only the documented type, and a string showing a
+// placeholder (<…>, …) stands for any string.
 func diffJSON(path string, want, got any, loose []string) []string {
-	key := path[strings.LastIndex(path, ".")+1:]
-	if ws, ok := want.(string); ok {
-		gs, isStr := got.(string)
-		switch {
-		case !isStr:
-			return []string{fmt.Sprintf("%s = %v, want a string like %q", path, got, ws)}
-		case strings.HasPrefix(ws, "{") && strings.HasPrefix(gs, "{"): // a proxy response's body
-			var wb, gb any
-			if json.Unmarshal([]byte(ws), &wb) == nil && json.Unmarshal([]byte(gs), &gb) == nil {
-				return diffJSON(path+"(body)", wb, gb, loose)
-			}
-		case strings.Contains(ws, "<") || strings.Contains(ws, "…") || slices.Contains(loose, key):
-			return nil
-		}
-	}
-	if slices.Contains(loose, key) {
-		if reflect.TypeOf(want) != reflect.TypeOf(got) {
-			return []string{fmt.Sprintf("%s = %v, want a %T", path, got, want)}
-		}
-		return nil
-	}
-	switch w := want.(type) {
-	case map[string]any:
-		g, ok := got.(map[string]any)
-		if !ok {
-			return []string{fmt.Sprintf("%s = %v, want an object", path, got)}
-		}
-		var out []string
-		for k := range w {
-			if _, ok := g[k]; !ok {
-				out = append(out, fmt.Sprintf("%s.%s is documented, but not in the answer", path, k))
+	return shelltest.DiffJSON(path, want, got, func(path string, want, got any) ([]string, bool) {
+		key := path[strings.LastIndex(path, ".")+1:]
+		if ws, ok := want.(string); ok {
+			gs, isStr := got.(string)
+			switch {
+			case !isStr:
+				return []string{fmt.Sprintf("%s = %v, want a string like %q", path, got, ws)}, true
+			case strings.HasPrefix(ws, "{") && strings.HasPrefix(gs, "{"): // a proxy response's body
+				var wb, gb any
+				if json.Unmarshal([]byte(ws), &wb) == nil && json.Unmarshal([]byte(gs), &gb) == nil {
+					return diffJSON(path+"(body)", wb, gb, loose), true
+				}
+			case strings.Contains(ws, "<") || strings.Contains(ws, "…") || slices.Contains(loose, key):
+				return nil, true
 			}
 		}
-		for k := range g {
-			if _, ok := w[k]; !ok {
-				out = append(out, fmt.Sprintf("%s.%s is in the answer (%v), but not documented", path, k, g[k]))
+		if slices.Contains(loose, key) {
+			if reflect.TypeOf(want) != reflect.TypeOf(got) {
+				return []string{fmt.Sprintf("%s = %v, want a %T", path, got, want)}, true
 			}
+			return nil, true
 		}
-		for k := range w {
-			if _, ok := g[k]; ok {
-				out = append(out, diffJSON(path+"."+k, w[k], g[k], loose)...)
-			}
-		}
-		slices.Sort(out)
-		return out
-	case []any:
-		g, ok := got.([]any)
-		if !ok || len(g) != len(w) {
-			return []string{fmt.Sprintf("%s = %v, want %v", path, got, w)}
-		}
-		var out []string
-		for i := range w {
-			out = append(out, diffJSON(fmt.Sprintf("%s[%d]", path, i), w[i], g[i], loose)...)
-		}
-		return out
-	}
-	if !reflect.DeepEqual(want, got) {
-		return []string{fmt.Sprintf("%s = %v, want %v", path, got, want)}
-	}
-	return nil
+		return nil, false
+	})
 }
 
 var (

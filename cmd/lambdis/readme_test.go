@@ -2,12 +2,10 @@ package main
 
 import (
 	"encoding/json"
-	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -136,7 +134,7 @@ func checkOutput(t *testing.T, st readmeStep, got string) {
 				t.Errorf("README.md:%d: %s\nwant JSON like %s, got:\n%s", st.line, st.cmd, w, got)
 				continue
 			}
-			if d := jsonMembersDiffer("", want, have); len(d) > 0 {
+			if d := shelltest.DiffJSON("", want, have, volatileLeaf); len(d) > 0 {
 				t.Errorf("README.md:%d: %s\n%s\ngot: %s", st.line, st.cmd, strings.Join(d, "\n"), body)
 			}
 		default:
@@ -147,52 +145,9 @@ func checkOutput(t *testing.T, st readmeStep, got string) {
 	}
 }
 
-// jsonMembersDiffer lists the differences between a shown JSON value and
-// the answer: members missing or extra, values unequal outside
-// volatileMembers.
-func jsonMembersDiffer(path string, want, have any) []string {
-	if volatileMembers[path[strings.LastIndex(path, ".")+1:]] {
-		return nil
-	}
-	switch w := want.(type) {
-	case map[string]any:
-		h, ok := have.(map[string]any)
-		if !ok {
-			return []string{fmt.Sprintf("%s: want an object, got %v", path, have)}
-		}
-		var out []string
-		for k := range w {
-			if _, ok := h[k]; !ok {
-				out = append(out, fmt.Sprintf("%s.%s is shown but not answered", path, k))
-			}
-		}
-		for k := range h {
-			if _, ok := w[k]; !ok {
-				out = append(out, fmt.Sprintf("%s.%s is answered but not shown", path, k))
-			}
-		}
-		for k := range w {
-			if _, ok := h[k]; ok {
-				out = append(out, jsonMembersDiffer(path+"."+k, w[k], h[k])...)
-			}
-		}
-		slices.Sort(out)
-		return out
-	case []any:
-		h, ok := have.([]any)
-		if !ok || len(h) != len(w) {
-			return []string{fmt.Sprintf("%s: want %v, got %v", path, want, have)}
-		}
-		var out []string
-		for i := range w {
-			out = append(out, jsonMembersDiffer(fmt.Sprintf("%s[%d]", path, i), w[i], h[i])...)
-		}
-		return out
-	}
-	if !reflect.DeepEqual(want, have) {
-		return []string{fmt.Sprintf("%s: want %v, got %v", path, want, have)}
-	}
-	return nil
+// volatileLeaf leaves out the members whose values depend on the time.
+func volatileLeaf(path string, _, _ any) ([]string, bool) {
+	return nil, volatileMembers[path[strings.LastIndex(path, ".")+1:]]
 }
 
 // TestREADMEExamples runs the README's local-API examples in order in one

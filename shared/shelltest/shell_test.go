@@ -2,6 +2,7 @@ package shelltest
 
 import (
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -39,5 +40,20 @@ func TestEndKillsARunningCommand(t *testing.T) {
 	})
 	if r := <-done; r.Err == nil {
 		t.Errorf("the command finished (%+v); want the shell killed under it", r)
+	}
+}
+
+// DiffJSON names members shown but not answered, answered but not shown,
+// unequal values and arrays of another length; a leaf decides its paths.
+func TestDiffJSON(t *testing.T) {
+	want := map[string]any{"a": 1.0, "b": []any{"x"}, "c": "shown", "t": 5.0}
+	got := map[string]any{"a": 2.0, "b": []any{"x", "y"}, "d": true, "t": 9.0}
+	d := DiffJSON("", want, got, func(path string, _, _ any) ([]string, bool) { return nil, path == ".t" })
+	wantDiffs := []string{".a = 2, want 1", ".b = [x y], want [x]", ".c is shown, but not in the answer", ".d is in the answer (true), but not shown"}
+	if !slices.Equal(d, wantDiffs) {
+		t.Errorf("DiffJSON = %q, want %q", d, wantDiffs)
+	}
+	if d := DiffJSON("", want, want, nil); d != nil {
+		t.Errorf("DiffJSON of equal values = %q", d)
 	}
 }
