@@ -281,19 +281,9 @@ func (h *Handler) player(ctx context.Context, log *slog.Logger, req events.APIGa
 }
 
 func (h *Handler) remove(ctx context.Context, log *slog.Logger, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
-	caller, deny := h.admin(log, req, "delete a player")
+	caller, board, player, deny := h.adminRequest(log, req, "delete a player", true)
 	if deny != nil {
 		return *deny
-	}
-	board, player, err := pathParams(req, true)
-	if err != nil {
-		return clientError(err)
-	}
-	if err := noBody(req); err != nil {
-		return clientError(err)
-	}
-	if _, err := query(req); err != nil {
-		return clientError(err)
 	}
 	sctx, cancel := h.storeContext(ctx)
 	defer cancel()

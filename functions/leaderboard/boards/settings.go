@@ -86,6 +86,28 @@ func parseSettings(req events.APIGatewayProxyRequest) (leaderboard.Settings, err
 	return st.Normalize()
 }
 
+// adminRequest checks an admin request that has no body and no query:
+// the caller's admin scope (to do what), then the board and, with player,
+// the player of the path. deny, when not nil, is the answer.
+func (h *Handler) adminRequest(log *slog.Logger, req events.APIGatewayProxyRequest, what string, player bool) (caller apigw.Identity, board, p string, deny *events.APIGatewayProxyResponse) {
+	caller, deny = h.admin(log, req, what)
+	if deny != nil {
+		return caller, "", "", deny
+	}
+	board, p, err := pathParams(req, player)
+	if err == nil {
+		err = noBody(req)
+	}
+	if err == nil {
+		_, err = query(req)
+	}
+	if err != nil {
+		r := clientError(err)
+		return caller, "", "", &r
+	}
+	return caller, board, p, nil
+}
+
 // admin checks that the caller holds the admin scope.
 func (h *Handler) admin(log *slog.Logger, req events.APIGatewayProxyRequest, what string) (apigw.Identity, *events.APIGatewayProxyResponse) {
 	caller, err := apigw.Caller(req)
@@ -136,18 +158,9 @@ func (h *Handler) putSettings(ctx context.Context, log *slog.Logger, req events.
 }
 
 func (h *Handler) getSettings(ctx context.Context, log *slog.Logger, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
-	if _, deny := h.admin(log, req, "read a board's settings"); deny != nil {
+	_, board, _, deny := h.adminRequest(log, req, "read a board's settings", false)
+	if deny != nil {
 		return *deny
-	}
-	board, _, err := pathParams(req, false)
-	if err != nil {
-		return clientError(err)
-	}
-	if err := noBody(req); err != nil {
-		return clientError(err)
-	}
-	if _, err := query(req); err != nil {
-		return clientError(err)
 	}
 	sctx, cancel := h.storeContext(ctx)
 	defer cancel()
